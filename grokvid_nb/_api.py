@@ -1,0 +1,55 @@
+"""Module-level helpers: `generate()` and `resume()`."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from ._client import Client
+from ._job import Job
+from ._ledger import Ledger, default_ledger
+from ._sandbox_mode import SANDBOX_BASE_URL, sandbox_route
+
+__all__ = ["generate", "resume"]
+
+log = logging.getLogger("grokvid_nb")
+
+
+def generate(prompt: str, provider: str = "xai", *, api_key: str | None = None,
+             base_url: str | None = None, **params: Any) -> Job:
+    """Submit one video and return its `Job`. As the last expression of a notebook cell it
+    shows live status and ends as an inline `<video>`."""
+    return Client(provider, api_key=api_key, base_url=base_url).start(prompt, **params)
+
+
+def resume(ledger: Ledger | None = None) -> list[Job]:
+    """Re-attach to every unfinished job in the ledger (after a crash or kernel restart).
+
+    Jobs whose submit may have been sent but whose task id never came back are marked
+    `unknown` (they may have been charged; they are never resent). Jobs of an in-process
+    sandbox from an earlier process cannot be resumed (that sandbox is gone) and are marked
+    `unknown` with that reason.
+    """
+    ledger = ledger or default_ledger()
+    route = sandbox_route()
+    clients: dict[tuple[str, str], Client] = {}
+    jobs: list[Job] = []
+    for row in ledger.unfinished():
+        if row.task_id is None:
+            ledger.update(row.job_id, state="unknown", error_code="submit_reply_lost", error_message=(
+                "the process ended before the submit's reply was recorded; a task may have been "
+                "created and charged. It was NOT resent: check the provider's dashboard."))
+            continue
+        if row.endpoint == SANDBOX_BASE_URL and (route is None or route[0] != SANDBOX_BASE_URL):
+            ledger.update(row.job_id, state="unknown", error_code="sandbox_gone",
+                          error_message="this job ran on an in-process sandbox that no longer exists")
+            continue
+        key = (row.provider, row.endpoint)
+        try:
+            if key not in clients:
+                base = None if row.endpoint == SANDBOX_BASE_URL else row.endpoint
+                clients[key] = Client(row.provider, base_url=base, ledger=ledger)
+            jobs.append(clients[key]._attach(row, None, reused=False))
+        except Exception as exc:  # e.g. a key that is no longer set: keep the row, say why
+            log.warning("grokvid_nb: cannot resume %s job %s: %s", row.provider, row.task_id, exc)
+    return jobs

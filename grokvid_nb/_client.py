@@ -1,0 +1,211 @@
+"""`Client`: one provider, its key and endpoint, and the jobs submitted through it."""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+from typing import Any, Callable
+from weakref import WeakValueDictionary
+
+import httpx
+
+from . import _loop
+from ._exceptions import MissingAPIKeyError, MissingBaseURLError
+from ._job import Job
+from ._ledger import Ledger, LedgerRow, default_home, default_ledger
+from ._ratelimit import RateLimiter, limiter_for
+from ._sandbox_mode import sandbox_route
+from ._schedule import time_scale
+from ._secrets import Secret
+from ._types import State, VideoRequest
+from .providers import Provider, get_provider
+
+__all__ = ["Client", "DEFAULT_DEADLINE_S"]
+
+#: A job's default deadline before `GROKVID_TIME_SCALE` (30 minutes).
+DEFAULT_DEADLINE_S = 1800.0
+_SANDBOX_KEY = "sandbox-key"
+
+# one Job object per ledger row in this process, so reuse returns the live job
+_live_jobs: "WeakValueDictionary[str, Job]" = WeakValueDictionary()
+_live_lock = threading.Lock()
+
+
+class Client:
+    """Submit and track jobs at one provider.
+
+    The key comes from `api_key` or the provider's environment variable (`XAI_API_KEY`, ...).
+    `base_url` replaces the scheme, host and optional path prefix of the provider's endpoint;
+    the documented paths are appended unchanged. `poll_interval=None` polls adaptively, a
+    number polls every that many seconds. `deadline_s` bounds every job (default 30 min,
+    scaled by `GROKVID_TIME_SCALE`). `download_dir` downloads every result as soon as it is
+    ready (result URLs expire). Under `gv.use_sandbox()` the emulator serves the requests.
+    """
+
+    def __init__(self, provider: str, api_key: str | None = None, base_url: str | None = None,
+                 poll_interval: float | None = None, *, model: str | None = None,
+                 deadline_s: float | None = None, download_dir: str | Path | None = None,
+                 transport: httpx.AsyncBaseTransport | None = None, home: str | Path | None = None,
+                 ledger: Ledger | None = None) -> None:
+        self.adapter: Provider = get_provider(provider)
+        self.provider = self.adapter.name
+        self.model = self.adapter.model_spec(model).name
+        route = sandbox_route() if base_url is None and transport is None else None
+        self.sandboxed = route is not None
+        self._transport_factory: Callable[[], httpx.AsyncBaseTransport] | None = None
+        if route is not None:
+            base_url, self._transport_factory = route
+        elif transport is not None:
+            self._transport_factory = lambda: transport
+        self.endpoint = self._resolve_base_url(base_url)
+        self.key = self._resolve_key(api_key)
+        if poll_interval is not None and not poll_interval > 0:
+            raise ValueError(f"poll_interval={poll_interval!r} must be a positive number of seconds")
+        self.poll_interval = poll_interval
+        self.time_scale = time_scale()
+        self.deadline_s = deadline_s if deadline_s is not None else DEFAULT_DEADLINE_S * self.time_scale
+        self.home = Path(home) if home is not None else default_home()
+        self.ledger = ledger or (Ledger(self.home / "ledger.sqlite3") if home is not None else default_ledger())
+        self.download_dir = Path(download_dir) if download_dir is not None else None
+        # limits are scaled with the rest of the built-in timings, so a sped-up sandbox stays faithful
+        limits = tuple((count, period * self.time_scale) for count, period in self.adapter.rate_limits)
+        self.limiter: RateLimiter = limiter_for(self.provider, self.endpoint, limits)
+        self._http: httpx.AsyncClient | None = None
+
+    def _resolve_base_url(self, base_url: str | None) -> str:
+        if base_url is None and self.adapter.base_url_env:
+            base_url = os.environ.get(self.adapter.base_url_env) or None
+        if base_url is None:
+            base_url = self.adapter.default_base_url
+        if base_url is None:
+            raise MissingBaseURLError(
+                f"{self.provider} publishes no base URL: pass base_url=... or set "
+                f"{self.adapter.base_url_env} (or call gv.use_sandbox() to try it offline)")
+        url = httpx.URL(base_url)
+        if url.scheme not in ("http", "https") or not url.host:
+            raise ValueError(f"base_url={base_url!r} must be an http(s) URL with a host")
+        return base_url.rstrip("/")
+
+    def _resolve_key(self, api_key: str | None) -> Secret:
+        if api_key is not None:
+            return Secret(api_key)
+        if self.sandboxed:  # real keys are never sent to the emulator
+            return Secret(_SANDBOX_KEY)
+        value = os.environ.get(self.adapter.env_var, "").strip()
+        if not value:
+            raise MissingAPIKeyError(
+                f"no API key for {self.provider}: set the environment variable "
+                f"{self.adapter.env_var}, pass api_key=..., or call gv.use_sandbox()")
+        return Secret(value)
+
+    def __repr__(self) -> str:
+        where = "sandbox" if self.sandboxed else self.endpoint
+        return f"Client({self.provider!r}, model={self.model!r}, endpoint={where!r})"
+
+    # ---- HTTP (engine loop only) --------------------------------------------------------
+    def http(self) -> httpx.AsyncClient:
+        """The client's `httpx.AsyncClient` (created on the engine loop on first use)."""
+        if self._http is None:
+            transport = self._transport_factory() if self._transport_factory else None
+            self._http = httpx.AsyncClient(
+                transport=transport, timeout=httpx.Timeout(30.0, connect=10.0),
+                follow_redirects=False,  # API calls never follow a redirect with our key
+                headers={"User-Agent": "grokvid_nb/0.1"})
+        return self._http
+
+    async def send(self, request: httpx.Request) -> httpx.Response:
+        """Send one API request within the provider's rate limits; the body is read."""
+        await self.limiter.acquire()
+        response = await self.http().send(request)
+        try:
+            await response.aread()
+        finally:
+            await response.aclose()
+        return response
+
+    def close(self) -> None:
+        """Close the HTTP connections (jobs still polling keep their own reference)."""
+        if self._http is not None:
+            http, self._http = self._http, None
+            _loop.run_coroutine(http.aclose())
+
+    # ---- jobs ---------------------------------------------------------------------------
+    def validate(self, prompt: str, *, model: str | None = None, mode: str | None = None,
+                 **params: Any) -> VideoRequest:
+        """Check a request against this provider/model without sending anything."""
+        return self.adapter.validate(prompt, model=model or self.model, mode=mode, **params)
+
+    def estimate_cost(self, prompt: str = "x", **params: Any) -> float | None:
+        """Estimated USD for one video with these parameters (None when unpriced)."""
+        request = self.validate(prompt, **params)
+        return self.adapter.mode_spec(request.model, request.mode).estimate(request.params)
+
+    def _fingerprint(self, request: VideoRequest) -> str:
+        return request.fingerprint() + "@" + self.endpoint
+
+    def start(self, prompt: str, *, model: str | None = None, mode: str | None = None,
+              reuse: bool = True, sample_index: int = 0, deadline_s: float | None = None,
+              **params: Any) -> Job:
+        """Validate, record the intent, and start the job in the background without waiting
+        for the submit reply. An identical earlier request (same sample_index) is reused
+        unless `reuse=False`."""
+        request = self.validate(prompt, model=model, mode=mode, **params)
+        fingerprint = self._fingerprint(request)
+        deadline = deadline_s if deadline_s is not None else self.deadline_s
+        if reuse:
+            row = self.ledger.find_reusable(fingerprint, sample_index)
+            if row is not None:
+                return self._attach(row, request, reused=True, deadline_s=deadline)
+        job_id = self.ledger.record_intent(
+            provider=self.provider, model=request.model, mode=request.mode, prompt=request.prompt,
+            params=dict(request.params), endpoint=self.endpoint, fingerprint=fingerprint,
+            sample_index=sample_index)
+        job = Job(self, request, job_id, sample_index=sample_index, deadline_s=deadline)
+        with _live_lock:
+            _live_jobs[job_id] = job
+        job._start()
+        return job
+
+    def submit(self, prompt: str, *, model: str | None = None, mode: str | None = None,
+               reuse: bool = True, sample_index: int = 0, deadline_s: float | None = None,
+               **params: Any) -> Job:
+        """Validate every parameter, then submit and return the `Job` once the provider has
+        answered the submit (so `job.task_id` is set, or the job has already failed)."""
+        job = self.start(prompt, model=model, mode=mode, reuse=reuse, sample_index=sample_index,
+                         deadline_s=deadline_s, **params)
+        job._submitted.result()
+        return job
+
+    async def submit_async(self, prompt: str, **kw: Any) -> Job:
+        """`submit()` for async code."""
+        job = self.start(prompt, **kw)
+        await _loop.wrap(job._submitted)
+        return job
+
+    def _attach(self, row: LedgerRow, request: VideoRequest | None, *, reused: bool,
+                deadline_s: float | None = None) -> Job:
+        with _live_lock:
+            live = _live_jobs.get(row.job_id)
+            if live is not None and not (live.done and row.state in ("timed_out", "unknown") and not reused):
+                if reused:
+                    live.reused = True
+                return live
+            if request is None:
+                request = VideoRequest(row.provider, row.model, row.mode, row.prompt, row.params)
+            job = Job(self, request, row.job_id, sample_index=row.sample_index, reused=reused,
+                      deadline_s=deadline_s if deadline_s is not None else self.deadline_s)
+            job._load(row)
+            _live_jobs[row.job_id] = job
+        if row.task_id is None or row.state in ("succeeded", "failed", "expired", "cancelled") or (
+                reused and row.state == "unknown"):
+            job._adopt_finished(row)
+        else:
+            job.state = State.QUEUED if row.state in ("timed_out", "unknown") else State(row.state)
+            job._start()
+        return job
+
+    def resume(self) -> list[Job]:
+        """Re-attach to this provider's unfinished jobs at this endpoint."""
+        return [self._attach(row, None, reused=False) for row in self.ledger.unfinished()
+                if row.provider == self.provider and row.endpoint == self.endpoint and row.task_id]

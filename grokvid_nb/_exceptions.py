@@ -1,0 +1,158 @@
+"""Every error grokvid_nb raises, in one tree.
+
+```
+GrokVidError
+├── ConfigurationError            the toolkit is not set up to make this call
+│   ├── MissingAPIKeyError        no key in the argument nor in the provider's env var
+│   └── MissingBaseURLError       a provider without a public base URL (xingchao)
+├── ValidationError (ValueError)  a parameter this provider/model does not allow
+├── BudgetExceededError           compare()/sweep() would cost more than max_cost_usd
+├── ProviderError                 the provider answered, and it was not a success
+│   ├── AuthenticationError       401 / 403
+│   ├── InsufficientBalanceError  402
+│   ├── RequestRejectedError      400 / 422: the provider refused the parameters
+│   ├── TaskNotFoundError         404 on a status poll
+│   ├── RateLimitedError          429 (carries retry_after seconds when given)
+│   ├── ProviderServerError       5xx
+│   └── ProviderResponseError     a body we cannot read: not JSON, unknown status, ...
+├── TransportError                no usable reply: refused, dropped, timed out
+└── JobError                      about a job rather than a single request
+    ├── SubmitOutcomeUnknownError the submit may have reached the provider; not resent
+    └── WaitTimeoutError          job.wait(timeout) ran out before a terminal state
+```
+
+Messages never contain API keys: everything quoted from a provider goes through
+`grokvid_nb._secrets.redact` first.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "GrokVidError",
+    "ConfigurationError",
+    "MissingAPIKeyError",
+    "MissingBaseURLError",
+    "ValidationError",
+    "BudgetExceededError",
+    "ProviderError",
+    "AuthenticationError",
+    "InsufficientBalanceError",
+    "RequestRejectedError",
+    "TaskNotFoundError",
+    "RateLimitedError",
+    "ProviderServerError",
+    "ProviderResponseError",
+    "TransportError",
+    "JobError",
+    "SubmitOutcomeUnknownError",
+    "WaitTimeoutError",
+]
+
+
+class GrokVidError(Exception):
+    """Base class of every grokvid_nb error."""
+
+
+class ConfigurationError(GrokVidError):
+    """The toolkit is not configured to make this call."""
+
+
+class MissingAPIKeyError(ConfigurationError):
+    """No API key was given and the provider's environment variable is unset."""
+
+
+class MissingBaseURLError(ConfigurationError):
+    """The provider has no public base URL and none was configured."""
+
+
+class ValidationError(GrokVidError, ValueError):
+    """A request parameter is not allowed by the chosen provider and model.
+
+    `parameter`, `value` and `allowed` say exactly what was wrong.
+    """
+
+    def __init__(self, provider: str, model: str, parameter: str, value: object, allowed: str) -> None:
+        self.provider = provider
+        self.model = model
+        self.parameter = parameter
+        self.value = value
+        self.allowed = allowed
+        shown = repr(value)
+        if len(shown) > 80:
+            shown = shown[:77] + "..."
+        super().__init__(f"{provider}/{model}: {parameter}={shown} is not allowed; {allowed}")
+
+
+class BudgetExceededError(GrokVidError):
+    """The estimated cost of a batch is above the caller's `max_cost_usd`."""
+
+
+class ProviderError(GrokVidError):
+    """The provider answered with something other than success.
+
+    Attributes: `provider`, `status_code` (HTTP), `code` and `message` as the provider gave them.
+    """
+
+    def __init__(
+        self,
+        provider: str,
+        message: str,
+        *,
+        status_code: int | None = None,
+        code: str | None = None,
+    ) -> None:
+        self.provider = provider
+        self.status_code = status_code
+        self.code = code
+        self.message = message
+        where = f"HTTP {status_code}" if status_code is not None else "response"
+        label = f" [{code}]" if code else ""
+        super().__init__(f"{provider} {where}{label}: {message}")
+
+
+class AuthenticationError(ProviderError):
+    """The provider refused the API key (401/403)."""
+
+
+class InsufficientBalanceError(ProviderError):
+    """The account has no balance or quota left (402)."""
+
+
+class RequestRejectedError(ProviderError):
+    """The provider refused the request's parameters (400/422)."""
+
+
+class TaskNotFoundError(ProviderError):
+    """The provider does not know this task id (404)."""
+
+
+class RateLimitedError(ProviderError):
+    """Too many requests (429). `retry_after` is the server's hint in seconds, if any."""
+
+    def __init__(self, provider: str, message: str, *, retry_after: float | None = None, **kw: object) -> None:
+        super().__init__(provider, message, **kw)  # type: ignore[arg-type]
+        self.retry_after = retry_after
+
+
+class ProviderServerError(ProviderError):
+    """The provider failed on its side (5xx)."""
+
+
+class ProviderResponseError(ProviderError):
+    """The provider's reply could not be understood; the message quotes what came back."""
+
+
+class TransportError(GrokVidError):
+    """No usable reply arrived: connection refused or dropped, or a network timeout."""
+
+
+class JobError(GrokVidError):
+    """An error about a job as a whole."""
+
+
+class SubmitOutcomeUnknownError(JobError):
+    """The submit may have reached the provider but its reply was lost; it was not resent."""
+
+
+class WaitTimeoutError(JobError, TimeoutError):
+    """`job.wait(timeout)` returned control before the job reached a terminal state."""

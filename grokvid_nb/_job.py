@@ -1,0 +1,511 @@
+"""`Job`: one paid request, from submit to a terminal state, polled on the engine loop.
+
+The runner is safe with money. A submit is retried only when the reply proves no task was
+created (connection refused, 429, 503). When a submit may have reached the provider but its
+reply was lost, the job ends `unknown` and is never resent silently. Status polls retry on
+429, 5xx, timeouts, dropped connections and unreadable bodies, honouring Retry-After.
+Every job has a deadline and ends in a clear state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import logging
+import os
+import random
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Generator
+
+import httpx
+
+from . import _loop
+from ._exceptions import (
+    ProviderError,
+    ProviderResponseError,
+    ProviderServerError,
+    RateLimitedError,
+    TaskNotFoundError,
+    TransportError,
+)
+from ._ledger import LedgerRow
+from ._result import Result
+from ._schedule import PollSchedule, memory
+from ._types import State, TaskStatus, VideoRequest
+
+if TYPE_CHECKING:
+    from ._client import Client
+
+__all__ = ["Job"]
+
+log = logging.getLogger("grokvid_nb")
+
+#: errors raised before the request could have reached the server
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
+_SUBMIT_ATTEMPTS = 6
+
+
+class Job:
+    """A video generation job. Poll state with `status`/`progress`; get the outcome with
+    `wait()` (blocking, fine in a notebook cell) or `await job`.
+    """
+
+    def __init__(self, client: "Client", request: VideoRequest, job_id: str, *,
+                 sample_index: int = 0, reused: bool = False, deadline_s: float) -> None:
+        self.client = client
+        self.request = request
+        self.job_id = job_id
+        self.sample_index = sample_index
+        self.reused = reused
+        self.deadline_s = deadline_s
+        self.state: State = State.QUEUED
+        self.task_id: str | None = None
+        self.progress: float | None = None
+        self.polls = 0
+        self.error_code: str | None = None
+        self.error_message: str | None = None
+        self.last_status: TaskStatus | None = None
+        self.submitted_at: float | None = None  # wall clock
+        self.finished_at: float | None = None
+        self.local_path: Path | None = None
+        self._started_mono: float | None = None
+        self._latency: float | None = None
+        self._listeners: list[Callable[["Job"], None]] = []
+        self._lock = threading.RLock()
+        self._done: concurrent.futures.Future[Result] = concurrent.futures.Future()
+        self._submitted: concurrent.futures.Future[None] = concurrent.futures.Future()
+        self._task: asyncio.Task[None] | None = None
+        self._cancel_requested = False
+
+    # ---- public surface -----------------------------------------------------------------
+    @property
+    def provider(self) -> str:
+        """The provider's name."""
+        return self.request.provider
+
+    @property
+    def model(self) -> str:
+        """The model id."""
+        return self.request.model
+
+    @property
+    def prompt(self) -> str:
+        """The prompt as sent."""
+        return self.request.prompt
+
+    @property
+    def status(self) -> State:
+        """The normalized state: queued, running, succeeded, failed, expired, cancelled,
+        timed_out or unknown."""
+        return self.state
+
+    @property
+    def done(self) -> bool:
+        """True once the job is in a terminal state."""
+        return self._done.done()
+
+    @property
+    def elapsed_s(self) -> float | None:
+        """Seconds since the submit (frozen once finished)."""
+        if self.submitted_at is None:
+            return None
+        end = self.finished_at if self.finished_at is not None else time.time()
+        return max(0.0, end - self.submitted_at)
+
+    def wait(self, timeout: float | None = None) -> Result:
+        """Block until the job ends and return its `Result`.
+
+        If `timeout` seconds pass first, the job stops being polled and ends `timed_out`; it
+        keeps its task id and `gv.resume()` can re-attach to it later. Safe in a notebook cell:
+        the polling runs on the engine's own thread, not the kernel's loop.
+        """
+        if _loop.in_engine_thread():
+            raise RuntimeError("wait() would block the engine loop; use `await job` there")
+        try:
+            return self._done.result(timeout)
+        except concurrent.futures.TimeoutError:
+            self._stop(State.TIMED_OUT, f"stopped waiting after {timeout:g} s; "
+                                        "the task may still finish: gv.resume() re-attaches")
+            return self._done.result(30)
+
+    def __await__(self) -> Generator[Any, None, Result]:
+        return asyncio.wrap_future(self._done).__await__()
+
+    def result(self) -> Result | None:
+        """The `Result` if the job has ended, else None (never blocks)."""
+        return self._done.result() if self._done.done() else None
+
+    def cancel(self) -> None:
+        """Stop polling and mark the job `cancelled` (no provider offers a cancel endpoint, so
+        the provider may still finish and charge it)."""
+        self._stop(State.CANCELLED, "cancelled by the user; the provider may still finish the task")
+
+    def add_listener(self, callback: Callable[["Job"], None]) -> None:
+        """Call `callback(job)` after every change (from the engine thread)."""
+        with self._lock:
+            self._listeners.append(callback)
+        if self.done:
+            self._safe_call(callback)
+
+    def remove_listener(self, callback: Callable[["Job"], None]) -> None:
+        """Stop calling `callback`."""
+        with self._lock:
+            if callback in self._listeners:
+                self._listeners.remove(callback)
+
+    def download(self, dest: str | Path | None = None) -> Path:
+        """Stream the video to `dest` (a file or directory; default `GROKVID_HOME/downloads`),
+        atomically, and return the path. No credentials are sent with it."""
+        return _loop.run_sync(self.download_async(dest))
+
+    async def download_async(self, dest: str | Path | None = None) -> Path:
+        """`download()` for async code (runs on the engine loop)."""
+        return await _loop.wrap(_loop.run_coroutine(self._download(dest)))
+
+    def __repr__(self) -> str:
+        bits = [f"provider={self.provider!r}", f"model={self.model!r}", f"status={self.state.value!r}"]
+        if self.task_id:
+            bits.append(f"task_id={self.task_id!r}")
+        if self.reused:
+            bits.append("reused=True")
+        return f"Job({', '.join(bits)})"
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        from .display import job_bundle
+
+        return job_bundle(self)
+
+    # ---- state changes ------------------------------------------------------------------
+    def _safe_call(self, callback: Callable[["Job"], None]) -> None:
+        try:
+            callback(self)
+        except Exception:  # a broken display must not break the job
+            log.exception("grokvid_nb job listener failed")
+
+    def _notify(self) -> None:
+        with self._lock:
+            listeners = list(self._listeners)
+        for callback in listeners:
+            self._safe_call(callback)
+
+    def _set(self, **fields: Any) -> None:
+        for name, value in fields.items():
+            setattr(self, name, value)
+        ledger_fields = {k: (v.value if isinstance(v, State) else v) for k, v in fields.items()
+                         if k in ("state", "task_id", "progress", "polls", "error_code", "error_message")}
+        if ledger_fields:
+            self.client.ledger.update(self.job_id, **ledger_fields)
+        self._notify()
+
+    def _finish(self, state: State, status: TaskStatus | None = None,
+                code: str | None = None, message: str | None = None) -> None:
+        with self._lock:
+            if self._done.done():
+                return
+            self._finish_locked(state, status, code, message)
+        self._notify()
+
+    def _finish_locked(self, state: State, status: TaskStatus | None,
+                       code: str | None, message: str | None) -> None:
+        self.finished_at = time.time()
+        if self._started_mono is not None and self._latency is None:
+            self._latency = time.monotonic() - self._started_mono
+        if status is not None:
+            self.last_status = status
+            code = code or status.error_code
+            message = message or status.error_message
+        self.state = state
+        self.error_code, self.error_message = code, message
+        result = self._build_result()
+        self.client.ledger.update(
+            self.job_id, state=state.value, task_id=self.task_id, progress=self.progress,
+            polls=self.polls, finished_at=self.finished_at, video_urls=list(result.video_urls),
+            cost_usd=result.cost_usd, cost_source=result.cost_source, error_code=code,
+            error_message=message,
+            provider_created_at=status.created_at.timestamp() if status and status.created_at else None,
+            provider_completed_at=status.completed_at.timestamp() if status and status.completed_at else None,
+        )
+        if state is State.SUCCEEDED and self._latency is not None and not self.reused:
+            memory.add(self._memory_key(), self._latency)
+        self._done.set_result(result)
+
+    def _memory_key(self) -> tuple[str, str, float | None]:
+        return (self.provider, self.client.endpoint, self.request.duration)
+
+    def _stop(self, state: State, message: str) -> None:
+        if self._done.done():
+            return
+        self._cancel_requested = True
+        task = self._task
+        if task is not None:
+            loop = _loop.engine_loop()
+            loop.call_soon_threadsafe(task.cancel)
+        # finish from here as well, so wait() returns even if the loop is busy
+        self._finish(state, message=message)
+        if not self._submitted.done():
+            self._submitted.set_result(None)
+
+    def _build_result(self) -> Result:
+        status = self.last_status
+        urls = status.video_urls if status else ()
+        mode_spec = self.client.adapter.mode_spec(self.model, self.request.mode)
+        cost, source = None, None
+        if status is not None and status.cost_usd is not None:
+            cost, source = status.cost_usd, "reported"
+        elif self.state is State.SUCCEEDED:
+            estimate = mode_spec.estimate(self.request.params)
+            if estimate is not None:
+                cost, source = estimate, "estimated"
+        queue_s = generation_s = None
+        if status is not None and status.created_at and status.completed_at and self.submitted_at:
+            generation_s = max(0.0, (status.completed_at - status.created_at).total_seconds())
+            queue_s = None
+        duration = (status.video_duration if status and status.video_duration
+                    else mode_spec.clip_duration(self.request.params))
+        return Result(
+            provider=self.provider, model=self.model, mode=self.request.mode, status=self.state,
+            task_id=self.task_id, prompt=self.prompt, params=dict(self.request.params),
+            video_urls=tuple(urls), cost_usd=cost, cost_source=source, latency_s=self._latency,
+            polls=self.polls, error_code=self.error_code, error_message=self.error_message,
+            video_duration=duration, queue_s=queue_s, generation_s=generation_s,
+            reused=self.reused, job_id=self.job_id, local_path=self.local_path, _job=self,
+        )
+
+    # ---- the runner (engine loop) -------------------------------------------------------
+    def _start(self) -> None:
+        async def launch() -> None:
+            self._task = asyncio.current_task()
+            try:
+                await self._run()
+            except asyncio.CancelledError:
+                pass
+            except Exception as exc:  # a bug must still end the job clearly
+                log.exception("grokvid_nb job runner crashed")
+                self._finish(State.UNKNOWN, message=f"internal error while polling: {exc!r}; "
+                             "the task id is kept and gv.resume() can re-attach")
+            finally:
+                if not self._submitted.done():
+                    self._submitted.set_result(None)
+
+        _loop.run_coroutine(launch())
+
+    async def _run(self) -> None:
+        self._deadline = time.monotonic() + self.deadline_s
+        if self.task_id is None:
+            if not await self._submit():
+                return
+        if not self._submitted.done():
+            self._submitted.set_result(None)
+        await self._poll_until_done()
+        if self.state is State.SUCCEEDED and self.client.download_dir is not None:
+            try:
+                await self._download(None)
+            except Exception as exc:
+                log.warning("grokvid_nb: automatic download failed: %s", exc)
+
+    def _backoff(self, attempt: int, hint: float | None = None) -> float:
+        scale = self.client.time_scale
+        delay = min(30.0 * scale, (1.0 * scale) * (2 ** attempt)) * (0.5 + random.random() / 2)
+        return max(delay, hint or 0.0)
+
+    async def _sleep_until(self, delay: float) -> bool:
+        """Sleep `delay` seconds unless the deadline comes first; False when it did."""
+        remaining = self._deadline - time.monotonic()
+        if delay >= remaining:
+            await asyncio.sleep(max(0.0, remaining))
+            return False
+        await asyncio.sleep(delay)
+        return True
+
+    async def _submit(self) -> bool:
+        client, adapter = self.client, self.client.adapter
+        self.submitted_at = time.time()
+        self._started_mono = time.monotonic()
+        client.ledger.update(self.job_id, submitted_at=self.submitted_at)
+        for attempt in range(_SUBMIT_ATTEMPTS):
+            request = adapter.build_submit(self.request, client.endpoint, client.key)
+            try:
+                response = await client.send(request)
+            except _NOT_SENT as exc:
+                reason = f"could not connect ({type(exc).__name__})"
+                hint = None
+            except httpx.TransportError as exc:
+                self._finish(State.UNKNOWN, code="submit_reply_lost", message=(
+                    f"the submit reached {self.provider} but its reply was lost ({type(exc).__name__}); "
+                    "a task may have been created and charged. It was NOT resent. Check the "
+                    f"provider's dashboard or task list before retrying with reuse=False."))
+                return False
+            else:
+                try:
+                    self.task_id = adapter.parse_submit(response)
+                except RateLimitedError as exc:
+                    client.limiter.penalize(exc.retry_after or 0.0)
+                    reason, hint = str(exc), exc.retry_after
+                except ProviderServerError as exc:
+                    if exc.status_code != 503:
+                        self._finish(State.UNKNOWN, code=f"http_{exc.status_code}", message=(
+                            f"{exc}. The provider failed while handling the submit, so a task may "
+                            "exist and be charged; it was NOT resent. Check the provider's dashboard "
+                            "before retrying with reuse=False."))
+                        return False
+                    reason, hint = str(exc), None
+                except ProviderResponseError as exc:
+                    self._finish(State.UNKNOWN, code="unreadable_submit_reply", message=(
+                        f"{exc}. The provider accepted the submit but its reply could not be read; "
+                        "a task may have been created and charged. It was NOT resent."))
+                    return False
+                except ProviderError as exc:
+                    self._finish(State.FAILED, code=exc.code or f"http_{exc.status_code}",
+                                 message=str(exc))
+                    return False
+                else:
+                    client.ledger.update(self.job_id, task_id=self.task_id, accepted_at=time.time(),
+                                         state=State.QUEUED.value)
+                    self._set(state=State.QUEUED)
+                    return True
+            log.info("grokvid_nb: submit to %s not accepted (%s); retrying", self.provider, reason)
+            if self._cancel_requested or not await self._sleep_until(self._backoff(attempt, hint)):
+                break
+        if not self._done.done():
+            if time.monotonic() >= self._deadline:
+                self._finish(State.TIMED_OUT, message="the deadline passed before the provider accepted "
+                             "the submit; no task was created")
+            else:
+                self._finish(State.FAILED, code="submit_not_accepted", message=(
+                    f"{self.provider} did not accept the submit after {_SUBMIT_ATTEMPTS} attempts "
+                    f"(last: {reason}); no task was created"))
+        return False
+
+    async def _poll_until_done(self) -> None:
+        client, adapter = self.client, self.client.adapter
+        assert self.task_id is not None
+        schedule = PollSchedule(adapter.polling, scale=client.time_scale, fixed=client.poll_interval,
+                                learned=memory.window(self._memory_key()))
+        start = self._started_mono if self._started_mono is not None else time.monotonic()
+        if self._started_mono is None:
+            self._started_mono = start
+        hint: float | None = None
+        errors = not_found = 0
+        while True:
+            elapsed = time.monotonic() - start
+            delay = (self._backoff(errors, hint) if errors else
+                     schedule.next_delay(elapsed, self.progress, hint))
+            if not await self._sleep_until(delay):
+                self._finish(State.TIMED_OUT, message=(
+                    f"no result within the deadline of {self.deadline_s:g} s; the task id is kept "
+                    "and gv.resume() can re-attach"))
+                return
+            hint = None
+            self.polls += 1
+            try:
+                response = await client.send(adapter.build_poll(self.task_id, client.endpoint, client.key))
+                status = adapter.parse_poll(response)
+            except RateLimitedError as exc:
+                client.limiter.penalize(exc.retry_after or 0.0)
+                hint, errors = exc.retry_after, errors + 1
+                continue
+            except (ProviderServerError, ProviderResponseError, httpx.TransportError, TransportError) as exc:
+                errors += 1
+                log.info("grokvid_nb: status poll of %s failed (%s); retrying", self.provider, exc)
+                continue
+            except TaskNotFoundError as exc:
+                not_found += 1
+                if not_found >= 3:
+                    self._finish(State.FAILED, code="task_not_found", message=str(exc))
+                    return
+                errors += 1
+                continue
+            except ProviderError as exc:
+                self._finish(State.UNKNOWN, code=exc.code or f"http_{exc.status_code}", message=(
+                    f"could not read the task's status: {exc}. The task id is kept; fix the "
+                    "cause and gv.resume() re-attaches"))
+                return
+            errors = not_found = 0
+            self.last_status = status
+            changed = status.state is not self.state or status.progress != self.progress
+            self.progress = status.progress
+            if status.state.terminal:
+                self._finish(status.state, status)
+                return
+            if changed:
+                self._set(state=status.state, progress=status.progress, polls=self.polls)
+            elif self.polls % 10 == 0:
+                client.ledger.update(self.job_id, polls=self.polls)
+
+    async def _download(self, dest: str | Path | None) -> Path:
+        result = self._done.result() if self._done.done() else None
+        if result is None or not result.ok:
+            raise RuntimeError(f"nothing to download: the job is {self.state.value}")
+        if self.local_path is not None and self.local_path.exists() and dest is None:
+            return self.local_path
+        url = result.video_urls[0]
+        target = Path(dest) if dest is not None else self.client.download_dir or self.client.home / "downloads"
+        if target.is_dir() or dest is None or str(dest).endswith(os.sep):
+            target.mkdir(parents=True, exist_ok=True)
+            target = target / f"{self.provider}-{self.task_id or self.job_id}.mp4"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=".part-", suffix=".mp4", dir=target.parent)
+        try:
+            with os.fdopen(fd, "wb") as out:
+                # no auth headers: result URLs live on CDN hosts that must never see the key
+                async with self.client.http().stream("GET", url, follow_redirects=True) as response:
+                    if response.status_code >= 400:
+                        raise TransportError(
+                            f"download of {url} failed with HTTP {response.status_code}"
+                            + (" (result URLs expire: download promptly)" if response.status_code in (403, 404, 410) else ""))
+                    head = b""
+                    async for chunk in response.aiter_bytes():
+                        if len(head) < 12:
+                            head += chunk[: 12 - len(head)]
+                        out.write(chunk)
+            if not _looks_like_video(head, response.headers.get("content-type", "")):
+                raise TransportError(f"download of {url} is not a video "
+                                     f"(content-type {response.headers.get('content-type')!r})")
+            os.replace(tmp_name, target)
+        except BaseException:
+            Path(tmp_name).unlink(missing_ok=True)
+            raise
+        self.local_path = target
+        self.client.ledger.update(self.job_id, local_path=str(target))
+        if self._done.done():
+            self._notify()
+        return target
+
+    # ---- re-attaching -------------------------------------------------------------------
+    def _load(self, row: LedgerRow) -> None:
+        """Copy a ledger row's progress into this job (for reuse and resume)."""
+        self.state = State(row.state)
+        self.task_id = row.task_id
+        self.progress = row.progress
+        self.polls = row.polls
+        self.submitted_at = row.submitted_at
+        self.error_code, self.error_message = row.error_code, row.error_message
+        self.local_path = Path(row.local_path) if row.local_path else None
+        if row.finished_at and row.submitted_at:
+            self._latency = row.finished_at - row.submitted_at
+
+    def _adopt_finished(self, row: LedgerRow) -> None:
+        """Mark a job that the ledger says is over as finished, without any request."""
+        from datetime import datetime, timezone
+
+        def when(ts: float | None) -> datetime | None:
+            return datetime.fromtimestamp(ts, tz=timezone.utc) if ts else None
+
+        status = TaskStatus(
+            state=State(row.state), video_urls=tuple(row.video_urls),
+            cost_usd=row.cost_usd if row.cost_source == "reported" else None,
+            error_code=row.error_code, error_message=row.error_message,
+            created_at=when(row.provider_created_at), completed_at=when(row.provider_completed_at))
+        self.last_status = status
+        self.finished_at = row.finished_at
+        self._done.set_result(self._build_result())
+        self._submitted.set_result(None)
+
+
+def _looks_like_video(head: bytes, content_type: str) -> bool:
+    if head[4:8] == b"ftyp" or head[:4] == b"\x1aE\xdf\xa3":  # MP4/MOV or WebM/Matroska
+        return True
+    return content_type.split(";")[0].strip().lower().startswith("video/") and len(head) >= 8

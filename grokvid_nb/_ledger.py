@@ -1,0 +1,210 @@
+"""The job ledger: an SQLite file (WAL) that survives crashes and kernel restarts.
+
+The intent is written before a submit leaves, the task id as soon as it returns, then every
+state change, the result URLs and the cost. Keys are never stored: a row holds the provider
+name, the endpoint and the request, which is all `gv.resume()` needs (keys come from the
+environment again).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+import time
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+__all__ = ["Ledger", "LedgerRow", "default_home", "default_ledger"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS jobs (
+    job_id        TEXT PRIMARY KEY,
+    provider      TEXT NOT NULL,
+    model         TEXT NOT NULL,
+    mode          TEXT NOT NULL,
+    prompt        TEXT NOT NULL,
+    params        TEXT NOT NULL,
+    endpoint      TEXT NOT NULL,
+    fingerprint   TEXT NOT NULL,
+    sample_index  INTEGER NOT NULL DEFAULT 0,
+    state         TEXT NOT NULL,
+    task_id       TEXT,
+    progress      REAL,
+    polls         INTEGER NOT NULL DEFAULT 0,
+    created_at    REAL NOT NULL,
+    submitted_at  REAL,
+    accepted_at   REAL,
+    finished_at   REAL,
+    video_urls    TEXT,
+    cost_usd      REAL,
+    cost_source   TEXT,
+    error_code    TEXT,
+    error_message TEXT,
+    local_path    TEXT,
+    provider_created_at   REAL,
+    provider_completed_at REAL,
+    updated_at    REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS jobs_fingerprint ON jobs (fingerprint, sample_index);
+CREATE INDEX IF NOT EXISTS jobs_state ON jobs (state);
+"""
+
+_COLUMNS = (
+    "job_id", "provider", "model", "mode", "prompt", "params", "endpoint", "fingerprint",
+    "sample_index", "state", "task_id", "progress", "polls", "created_at", "submitted_at",
+    "accepted_at", "finished_at", "video_urls", "cost_usd", "cost_source", "error_code",
+    "error_message", "local_path", "provider_created_at", "provider_completed_at", "updated_at",
+)
+
+#: States whose job is still worth re-attaching to.
+RESUMABLE = ("queued", "running", "timed_out", "unknown")
+#: States that a repeated identical request reuses instead of paying again.
+REUSABLE = ("queued", "running", "succeeded", "timed_out", "cancelled", "unknown")
+
+
+def default_home() -> Path:
+    """`GROKVID_HOME`, else `~/.grokvid`."""
+    return Path(os.environ.get("GROKVID_HOME") or Path.home() / ".grokvid").expanduser()
+
+
+@dataclass(frozen=True)
+class LedgerRow:
+    """One job as recorded."""
+
+    job_id: str
+    provider: str
+    model: str
+    mode: str
+    prompt: str
+    params: dict[str, Any]
+    endpoint: str
+    fingerprint: str
+    sample_index: int
+    state: str
+    task_id: str | None
+    progress: float | None
+    polls: int
+    created_at: float
+    submitted_at: float | None
+    accepted_at: float | None
+    finished_at: float | None
+    video_urls: list[str]
+    cost_usd: float | None
+    cost_source: str | None
+    error_code: str | None
+    error_message: str | None
+    local_path: str | None
+    provider_created_at: float | None
+    provider_completed_at: float | None
+    updated_at: float
+
+
+class Ledger:
+    """Thread-safe access to the ledger file; one short transaction per call."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        self._connection().executescript(_SCHEMA)
+
+    def __repr__(self) -> str:
+        return f"Ledger({str(self.path)!r})"
+
+    def _connection(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None or getattr(self._local, "pid", None) != os.getpid():
+            conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            self._local.conn = conn
+            self._local.pid = os.getpid()
+        return conn
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        db = self._connection()
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+
+    def record_intent(self, *, provider: str, model: str, mode: str, prompt: str,
+                      params: dict[str, Any], endpoint: str, fingerprint: str,
+                      sample_index: int) -> str:
+        """Write a new job before its submit leaves; returns its job id."""
+        job_id = uuid.uuid4().hex
+        now = time.time()
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO jobs (job_id, provider, model, mode, prompt, params, endpoint, "
+                "fingerprint, sample_index, state, created_at, updated_at) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                (job_id, provider, model, mode, prompt, json.dumps(params, sort_keys=True),
+                 endpoint, fingerprint, sample_index, "queued", now, now),
+            )
+        return job_id
+
+    def update(self, job_id: str, **fields: Any) -> None:
+        """Set some columns of one job (lists are stored as JSON)."""
+        unknown = set(fields) - set(_COLUMNS)
+        if unknown:
+            raise KeyError(f"unknown ledger columns: {sorted(unknown)}")
+        if "video_urls" in fields and fields["video_urls"] is not None:
+            fields["video_urls"] = json.dumps(list(fields["video_urls"]))
+        fields["updated_at"] = time.time()
+        names = ", ".join(f"{name} = ?" for name in fields)
+        with self._tx() as db:
+            db.execute(f"UPDATE jobs SET {names} WHERE job_id = ?", (*fields.values(), job_id))
+
+    def _rows(self, where: str, args: tuple[Any, ...]) -> list[LedgerRow]:
+        db = self._connection()
+        cur = db.execute(f"SELECT {', '.join(_COLUMNS)} FROM jobs WHERE {where} ORDER BY created_at", args)
+        return [self._row(values) for values in cur.fetchall()]
+
+    @staticmethod
+    def _row(values: tuple[Any, ...]) -> LedgerRow:
+        data = dict(zip(_COLUMNS, values))
+        data["params"] = json.loads(data["params"])
+        data["video_urls"] = json.loads(data["video_urls"]) if data["video_urls"] else []
+        return LedgerRow(**data)
+
+    def get(self, job_id: str) -> LedgerRow | None:
+        """One job by id."""
+        rows = self._rows("job_id = ?", (job_id,))
+        return rows[0] if rows else None
+
+    def find_reusable(self, fingerprint: str, sample_index: int) -> LedgerRow | None:
+        """The newest job of an identical request that is not failed or expired."""
+        marks = ",".join("?" for _ in REUSABLE)
+        rows = self._rows(f"fingerprint = ? AND sample_index = ? AND state IN ({marks})",
+                          (fingerprint, sample_index, *REUSABLE))
+        return rows[-1] if rows else None
+
+    def unfinished(self) -> list[LedgerRow]:
+        """Every job that may still finish at its provider."""
+        marks = ",".join("?" for _ in RESUMABLE)
+        return self._rows(f"state IN ({marks})", RESUMABLE)
+
+    def all(self) -> list[LedgerRow]:
+        """Every recorded job, oldest first."""
+        return self._rows("1 = 1", ())
+
+
+_default: dict[Path, Ledger] = {}
+
+
+def default_ledger() -> Ledger:
+    """The ledger under `GROKVID_HOME` (one instance per path in this process)."""
+    path = default_home() / "ledger.sqlite3"
+    if path not in _default:
+        _default[path] = Ledger(path)
+    return _default[path]

@@ -1,0 +1,56 @@
+"""`gv.use_sandbox()`: route every provider to the built-in emulator."""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING, Any, Callable
+
+import httpx
+
+if TYPE_CHECKING:
+    from .sandbox import Sandbox
+
+__all__ = ["use_sandbox", "sandbox_route", "SANDBOX_BASE_URL", "active_sandbox"]
+
+#: The base URL of the in-process sandbox (`.invalid` never resolves, so nothing leaves).
+SANDBOX_BASE_URL = "http://sandbox.invalid"
+
+_lock = threading.Lock()
+_state: dict[str, Any] = {"sandbox": None, "url": None}
+
+
+def use_sandbox(enabled: bool = True, *, url: str | None = None, **config: Any) -> "Sandbox | None":
+    """Serve every provider from the built-in emulator, in-process (no port, no key, no network).
+
+    `url="http://127.0.0.1:8765"` uses a sandbox already served by `python -m grokvid_nb.sandbox`
+    instead. Keyword options go to `SandboxConfig` (e.g. `time_scale=0.02`, `seed=1`).
+    `use_sandbox(False)` goes back to the real providers. Returns the in-process `Sandbox`.
+    """
+    with _lock:
+        if not enabled:
+            _state.update(sandbox=None, url=None)
+            return None
+        if url is not None:
+            _state.update(sandbox=None, url=url.rstrip("/"))
+            return None
+        from .sandbox import Sandbox, SandboxConfig
+
+        sandbox = Sandbox(SandboxConfig(**config)) if config else Sandbox()
+        _state.update(sandbox=sandbox, url=None)
+        return sandbox
+
+
+def active_sandbox() -> "Sandbox | None":
+    """The in-process sandbox, when `use_sandbox()` is on."""
+    return _state["sandbox"]
+
+
+def sandbox_route() -> tuple[str, Callable[[], httpx.AsyncBaseTransport] | None] | None:
+    """(base_url, transport factory) when the sandbox is on, else None."""
+    with _lock:
+        if _state["url"] is not None:
+            return _state["url"], None
+        sandbox = _state["sandbox"]
+        if sandbox is None:
+            return None
+        return SANDBOX_BASE_URL, sandbox.transport

@@ -1,0 +1,141 @@
+"""xAI, direct (https://api.x.ai): `grok-imagine-video` and its newer ids.
+
+Submit `POST /v1/videos/generations` (text, image, reference images), `/v1/videos/edits`,
+`/v1/videos/extensions`; each replies `{"request_id"}`. Poll `GET /v1/videos/{request_id}`.
+Status words: pending, queued, processing, done, failed, expired. A finished job reports its
+cost as `usage.cost_in_usd_ticks`, where 1 USD = 10**10 ticks (docs.x.ai; the seed page's
+"divide by 10,000,000" is wrong).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+import httpx
+
+from .._secrets import Secret
+from .._types import State, TaskStatus, VideoRequest
+from ._base import ModelSpec, ModeSpec, PollingPrior, Price, Provider, parse_time
+
+TICKS_PER_USD = 10_000_000_000
+
+_RATIOS = ("16:9", "9:16", "1:1", "4:3", "3:4", "3:2", "2:3")
+_RESOLUTIONS = ("480p", "720p")
+_PRICE = Price(per_second={"480p": 0.05, "720p": 0.07})
+
+
+def _modes(price: Price) -> dict[str, ModeSpec]:
+    common: dict[str, Any] = dict(
+        resolutions=_RESOLUTIONS, default_resolution="480p", price=price,
+    )
+    timed: dict[str, Any] = dict(
+        common, durations=range(1, 16), default_duration=6,
+        aspect_ratios=_RATIOS, default_aspect_ratio="16:9",
+    )
+    return {
+        "text-to-video": ModeSpec("text-to-video", **timed),
+        "image-to-video": ModeSpec("image-to-video", images=(1, 1),
+                                   image_schemes=("http", "https", "data"), **timed),
+        "reference-to-video": ModeSpec(
+            "reference-to-video", images=(1, 7), image_schemes=("http", "https", "data"),
+            note="refer to images as <IMAGE_1>..<IMAGE_7> in the prompt", **timed),
+        "edit": ModeSpec("edit", video_input=True, price=Price(),
+                         note="source video at most 8.7 s; cost is reported when done"),
+        "extend": ModeSpec("extend", video_input=True, durations=range(2, 11), default_duration=6,
+                           note="source video 2-15 s", **common),
+    }
+
+
+class XAI(Provider):
+    """Adapter for xAI's own video API."""
+
+    name = "xai"
+    title = "xAI (direct)"
+    env_var = "XAI_API_KEY"
+    default_base_url = "https://api.x.ai"
+    default_model = "grok-imagine-video"
+    reports_cost = True
+    polling = PollingPrior(first_poll=10.0, typical=(20.0, 60.0), interval=5.0)
+    rate_limits = ((1, 1.0), (60, 60.0))
+    models: Mapping[str, ModelSpec] = {
+        "grok-imagine-video": ModelSpec("grok-imagine-video", _modes(_PRICE)),
+        "grok-imagine-video-1.5": ModelSpec(
+            "grok-imagine-video-1.5", _modes(Price()), note="price not published; cost is reported"),
+        "grok-imagine-video-1.5-lite": ModelSpec(
+            "grok-imagine-video-1.5-lite", _modes(Price()), note="price not published; cost is reported"),
+    }
+
+    _PATHS = {"edit": "/v1/videos/edits", "extend": "/v1/videos/extensions"}
+
+    def build_submit(self, request: VideoRequest, base_url: str, key: Secret) -> httpx.Request:
+        p = request.params
+        body: dict[str, Any] = {"model": request.model, "prompt": request.prompt}
+        for name in ("duration", "resolution", "aspect_ratio"):
+            if name in p:
+                body[name] = p[name]
+        if request.mode == "image-to-video":
+            body["image"] = {"url": p["image_urls"][0]}
+        elif request.mode == "reference-to-video":
+            body["reference_images"] = [{"url": u} for u in p["image_urls"]]
+        elif request.mode in self._PATHS:
+            body["video"] = {"url": p["video_url"]}
+        path = self._PATHS.get(request.mode, "/v1/videos/generations")
+        return self.json_request("POST", self.url(base_url, path), key, body)
+
+    def parse_submit(self, response: httpx.Response) -> str:
+        body = self.read_json(response)
+        task_id = body.get("request_id") if isinstance(body, dict) else None
+        if not isinstance(task_id, str) or not task_id:
+            raise self.unexpected(response, "no request_id in the submit reply")
+        return task_id
+
+    def build_poll(self, task_id: str, base_url: str, key: Secret) -> httpx.Request:
+        return self.json_request("GET", self.url(base_url, f"/v1/videos/{task_id}"), key)
+
+    _STATES = {
+        "pending": State.QUEUED, "queued": State.QUEUED, "processing": State.RUNNING,
+        "in_progress": State.RUNNING, "done": State.SUCCEEDED, "failed": State.FAILED,
+        "expired": State.EXPIRED,
+    }
+
+    def error_details(self, body: Any) -> tuple[str | None, str | None]:
+        # xAI errors: {"code": "...", "error": "message"}
+        if isinstance(body, dict) and isinstance(body.get("error"), str):
+            return (str(body["code"]) if body.get("code") else None), body["error"]
+        return super().error_details(body)
+
+    def parse_poll(self, response: httpx.Response) -> TaskStatus:
+        body = self.read_json(response)
+        if not isinstance(body, dict):
+            raise self.unexpected(response, "expected a JSON object")
+        state = self.map_state(body.get("status"), self._STATES, response)
+        video = body.get("video") if isinstance(body.get("video"), dict) else {}
+        urls = (video["url"],) if isinstance(video.get("url"), str) and video["url"] else ()
+        if state is State.SUCCEEDED and not urls:
+            raise self.unexpected(response, "status is done but video.url is missing")
+        usage = body.get("usage") if isinstance(body.get("usage"), dict) else {}
+        ticks = usage.get("cost_in_usd_ticks")
+        cost = ticks / TICKS_PER_USD if isinstance(ticks, (int, float)) and not isinstance(ticks, bool) else None
+        code = message = None
+        error = body.get("error")
+        if isinstance(error, dict):
+            code, message = error.get("code"), error.get("message")
+        elif isinstance(error, str):
+            message = error
+        if state is State.FAILED and not message:
+            message = "generation failed (often content moderation)"
+        if state is State.EXPIRED and not message:
+            message = "the request expired before the video was made"
+        progress = body.get("progress")
+        return TaskStatus(
+            state=state,
+            progress=float(progress) if isinstance(progress, (int, float)) else None,
+            video_urls=urls,
+            cost_usd=cost,
+            error_code=str(code) if code else None,
+            error_message=str(message) if message else None,
+            created_at=parse_time(body.get("created_at")),
+            completed_at=parse_time(body.get("completed_at")),
+            video_duration=float(video["duration"]) if isinstance(video.get("duration"), (int, float)) else None,
+            raw_status=body.get("status"),
+        )

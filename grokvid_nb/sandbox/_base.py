@@ -1,0 +1,288 @@
+"""The shared state of one sandbox and the request pipeline every provider emulation uses.
+
+Submit pipeline: count -> injected fault -> auth (401) -> rate limit (429) -> JSON and
+validation (400, provider's error shape) -> create task -> ``lost_reply`` fault -> reply.
+Poll pipeline: count -> injected fault -> auth -> optional rate limit -> lookup (404) ->
+status reply computed from the clock.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import re
+import time
+from collections.abc import Callable
+from email.utils import formatdate
+from typing import Any, ClassVar
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import BaseRoute
+
+from ._config import SandboxConfig
+from ._core import (
+    Fault,
+    FaultPlan,
+    Invalid,
+    RateLimiter,
+    SandboxDrop,
+    SandboxStats,
+    Task,
+    TaskSpec,
+    sample_fate,
+)
+
+__all__ = ["CTX_KEY", "Emulator", "RequestContext", "SandboxState", "cdn_url", "drop"]
+
+CTX_KEY = "grokvid.sandbox"
+"""Key of the per-request :class:`RequestContext` in the ASGI scope."""
+
+_NGINX_502 = (
+    "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
+    "<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
+)
+_MAINTENANCE_PAGE = (
+    "<!DOCTYPE html><html><head><title>Service maintenance</title></head>"
+    "<body><h1>We'll be back soon</h1><p>The service is undergoing maintenance.</p></body></html>"
+)
+_CDN_PATH = re.compile(r"/cdn/(?P<provider>[a-z]+)/(?P<task_id>[^/?#]+)\.mp4(?:[?#].*)?$")
+
+
+class RequestContext:
+    """Per-request flags shared between a route and the app's outer wrapper."""
+
+    def __init__(self) -> None:
+        self.drop = False
+
+
+def drop(request: Request) -> Response:
+    """Make the outer wrapper drop the connection instead of replying."""
+    ctx = request.scope.get(CTX_KEY)
+    if not isinstance(ctx, RequestContext):
+        raise SandboxDrop("connection dropped by an injected fault")
+    ctx.drop = True
+    return Response(status_code=500)  # never sent: the wrapper swallows it
+
+
+def cdn_url(request: Request, task: Task) -> str:
+    """The URL a finished task's clip is served at, on the request's own base URL."""
+    return f"{str(request.base_url).rstrip('/')}/cdn/{task.provider}/{task.task_id}.mp4"
+
+
+class SandboxState:
+    """Everything the emulations share: config, seeded RNG, tasks, stats, faults, limits."""
+
+    def __init__(self, config: SandboxConfig) -> None:
+        self.config = config
+        self.rng = random.Random(config.seed)
+        self.tasks: dict[tuple[str, str], Task] = {}
+        self.stats = SandboxStats()
+        self.faults = FaultPlan()
+        self.limiter = RateLimiter()
+
+    def now(self) -> float:
+        """The injected clock's current time."""
+        return self.config.clock()
+
+    def create_task(self, provider: str, task_id: str, spec: TaskSpec, api_key: str | None) -> Task:
+        """Create a task, deciding its latency and outcome now."""
+        profile = self.config.profile(provider)
+        latency, queue_time, outcome, fail = sample_fate(
+            self.rng, profile, spec.prompt, self.config.time_scale
+        )
+        task = Task(
+            provider=provider,
+            task_id=task_id,
+            spec=spec,
+            created_at=self.now(),
+            latency=latency,
+            queue_time=queue_time,
+            outcome=outcome,
+            fail_kind=fail,
+            api_key=api_key,
+        )
+        self.tasks[(provider, task_id)] = task
+        self.stats.tasks_created[provider] += 1
+        self.stats.tasks.append(task)
+        return task
+
+    def find(self, provider: str, task_id: str) -> Task | None:
+        """The task with this id at this provider, if any."""
+        return self.tasks.get((provider, task_id))
+
+    def find_by_url(self, url: str) -> Task | None:
+        """The task whose sandbox CDN URL this is (any host), if any."""
+        match = _CDN_PATH.search(url or "")
+        if match is None:
+            return None
+        return self.find(match["provider"], match["task_id"])
+
+    def result_expired(self, task: Task, now: float) -> bool:
+        """Whether the task's result URL has outlived ``config.result_ttl``."""
+        ttl = self.config.result_ttl
+        return ttl is not None and now > task.finished_at + ttl * self.config.time_scale
+
+
+class Emulator:
+    """Base of one provider's emulation: its routes, error shape and auth scheme."""
+
+    name: ClassVar[str]
+    failure_catalog: ClassVar[dict[str, tuple[str, str]]] = {}
+    """Failure kind -> (provider code, message)."""
+
+    def __init__(self, state: SandboxState) -> None:
+        self.state = state
+
+    # -- to provide per provider -----------------------------------------------------
+
+    def routes(self) -> list[BaseRoute]:
+        """Starlette routes of this provider."""
+        raise NotImplementedError
+
+    def error(self, status: int, message: str, code: str | None = None) -> Response:
+        """An error reply in the provider's own shape."""
+        raise NotImplementedError
+
+    def credentials(self, request: Request) -> str | None:
+        """The API key carried by the request, or ``None``; Bearer by default."""
+        match = re.fullmatch(r"\s*bearer\s+(\S+)\s*", request.headers.get("authorization", ""), re.I)
+        return match.group(1) if match else None
+
+    def unauthorized(self, missing: bool) -> Response:
+        """The 401 reply for a missing (``missing=True``) or wrong key."""
+        return self.error(401, "Missing API key" if missing else "Invalid API key")
+
+    def not_found(self, task_id: str) -> Response:
+        """The reply for an unknown task id."""
+        return self.error(404, f"Task {task_id} not found")
+
+    # -- shared helpers ---------------------------------------------------------------
+
+    def failure(self, task: Task) -> tuple[str, str]:
+        """``(code, message)`` of a failed task; a literal code passes through."""
+        fail = task.fail_kind or "moderation"
+        if fail in self.failure_catalog:
+            return self.failure_catalog[fail]
+        return fail, f"Generation failed ({fail})"
+
+    def fault_response(self, request: Request, fault: Fault) -> Response:
+        """The reply that realises an injected fault."""
+        self.state.stats.faults[(self.name, fault.phase, fault.kind)] += 1
+        kind = fault.kind
+        if kind in ("drop", "lost_reply"):
+            return drop(request)
+        if kind == "429":
+            response = self.error(429, "Too many requests, please slow down")
+            response.headers["Retry-After"] = str(fault.retry_after)
+            return response
+        if kind == "429-date":
+            response = self.error(429, "Too many requests, please slow down")
+            # HTTP-dates have whole-second resolution: round up so the wait is never short.
+            when = math.ceil(time.time()) + fault.retry_after
+            response.headers["Retry-After"] = formatdate(when, usegmt=True)
+            return response
+        if kind == "502":
+            return HTMLResponse(_NGINX_502, status_code=502)
+        if kind == "non_json":
+            return HTMLResponse(_MAINTENANCE_PAGE, status_code=200)
+        status = int(kind)
+        message = "Internal server error" if status == 500 else "Service temporarily unavailable"
+        return self.error(status, message)
+
+    def authenticate(self, request: Request) -> tuple[str, None] | tuple[None, Response]:
+        """``(key, None)`` when the request may proceed, else ``(None, 401 reply)``."""
+        key = self.credentials(request)
+        if key is None:
+            return None, self.unauthorized(missing=True)
+        expected = self.state.config.api_keys.get(self.name)
+        if expected is not None and key != expected:
+            return None, self.unauthorized(missing=False)
+        return key, None
+
+    def rate_limit(self, key: str, is_poll: bool) -> Response | None:
+        """A 429 reply when the provider's rate limit refuses this request."""
+        limit = self.state.config.profile(self.name).rate_limit
+        if limit is None or (is_poll and not limit.count_polls):
+            return None
+        scale = self.state.config.time_scale if self.state.config.scale_rate_limits else 1.0
+        wait = self.state.limiter.check(self.name, key, limit, self.state.now(), scale)
+        if wait is None:
+            return None
+        self.state.stats.rate_limited[self.name] += 1
+        seconds = max(1, math.ceil(wait))
+        response = self.error(429, f"Rate limit exceeded, retry in {seconds} s")
+        response.headers["Retry-After"] = str(seconds)
+        return response
+
+    async def read_json(self, request: Request) -> dict[str, Any]:
+        """The body as a JSON object, or :class:`Invalid`."""
+        raw = await request.body()
+        try:
+            body = json.loads(raw)
+        except (ValueError, UnicodeDecodeError):
+            raise Invalid("Request body is not valid JSON") from None
+        if not isinstance(body, dict):
+            raise Invalid("Request body must be a JSON object")
+        return body
+
+    async def handle_submit(
+        self,
+        request: Request,
+        build: Callable[[dict[str, Any]], TaskSpec],
+        new_id: Callable[[TaskSpec], str],
+        reply: Callable[[Request, Task], Response],
+    ) -> Response:
+        """Run the submit pipeline (see the module docstring)."""
+        state = self.state
+        state.stats.submits[self.name] += 1
+        fault = state.faults.take(self.name, "submit")
+        if fault is not None:
+            return self.fault_response(request, fault)
+        key, denied = self.authenticate(request)
+        if denied is not None:
+            state.stats.rejected[self.name] += 1
+            return denied
+        limited = self.rate_limit(key, is_poll=False)
+        if limited is not None:
+            return limited
+        try:
+            spec = build(await self.read_json(request))
+        except Invalid as exc:
+            state.stats.rejected[self.name] += 1
+            return self.error(exc.status, exc.message, exc.code)
+        task = state.create_task(self.name, new_id(spec), spec, key)
+        response = reply(request, task)
+        lost = state.faults.take(self.name, "submit", lost_reply=True)
+        if lost is not None:
+            task.reply_lost = True
+            return self.fault_response(request, lost)
+        return response
+
+    async def handle_poll(
+        self,
+        request: Request,
+        task_id: str | None,
+        render: Callable[[Request, Task, float], Response],
+    ) -> Response:
+        """Run the poll pipeline (see the module docstring)."""
+        state = self.state
+        state.stats.polls[self.name] += 1
+        fault = state.faults.take(self.name, "poll")
+        if fault is not None:
+            return self.fault_response(request, fault)
+        key, denied = self.authenticate(request)
+        if denied is not None:
+            return denied
+        limited = self.rate_limit(key, is_poll=True)
+        if limited is not None:
+            return limited
+        if not task_id:
+            return self.error(400, "Missing task id")
+        task = state.find(self.name, task_id)
+        # Another key's task looks exactly like an unknown one, as at a real provider.
+        if task is None or task.api_key != key:
+            return self.not_found(task_id)
+        return render(request, task, state.now())
+
