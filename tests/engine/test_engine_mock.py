@@ -1,0 +1,204 @@
+"""The engine against scripted replies (httpx.MockTransport): retries that are safe with money,
+deadlines, cancel, reuse, the ledger and downloads."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from pathlib import Path
+from typing import Callable, Iterator
+
+import httpx
+import pytest
+
+import grokvid_nb as gv
+from grokvid_nb._ledger import Ledger
+
+KEY = "sk-live-TOPSECRET-0123456789"
+DONE = {"status": "done", "video": {"url": "https://cdn.example/v.mp4", "duration": 6},
+        "progress": 100, "usage": {"cost_in_usd_ticks": 3_000_000_000}}
+
+
+class Script:
+    """A MockTransport handler that replays scripted submit and poll outcomes."""
+
+    def __init__(self, submits: list[object], polls: list[object]) -> None:
+        self.submits: Iterator[object] = iter(submits)
+        self.polls: Iterator[object] = iter(polls)
+        self.submit_count = 0
+        self.poll_count = 0
+        self.seen: list[httpx.Request] = []
+        self.lock = threading.Lock()
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        with self.lock:
+            self.seen.append(request)
+            if request.method == "POST":
+                self.submit_count += 1
+                step = next(self.submits, {"request_id": "task-1"})
+            elif request.url.host == "cdn.example":
+                return httpx.Response(200, content=b"\x00\x00\x00\x18ftypisom" + b"\x00" * 64,
+                                      headers={"content-type": "video/mp4"})
+            else:
+                self.poll_count += 1
+                step = next(self.polls, DONE)
+        if isinstance(step, Exception):
+            raise step
+        if isinstance(step, httpx.Response):
+            return step
+        return httpx.Response(200, json=step)
+
+
+def client(script: Callable[[httpx.Request], httpx.Response], **kw: object) -> gv.Client:
+    return gv.Client("xai", api_key=KEY, transport=httpx.MockTransport(script), **kw)
+
+
+def test_happy_path_reports_cost_and_counts_polls() -> None:
+    script = Script([], [{"status": "pending"}, {"status": "processing", "progress": 50}, DONE])
+    job = client(script).submit("a lakeside", duration=6)
+    assert job.task_id == "task-1"
+    res = job.wait(timeout=20)
+    assert res.ok and res.status == "succeeded"
+    assert res.cost_usd == pytest.approx(0.30) and res.cost_source == "reported"
+    assert res.polls == 3 and script.poll_count == 3 and script.submit_count == 1
+    assert res.latency_s is not None and res.latency_s > 0
+
+
+@pytest.mark.parametrize("first", [
+    httpx.ConnectError("refused"),
+    httpx.Response(429, json={"code": "rate", "error": "slow down"}, headers={"Retry-After": "0"}),
+    httpx.Response(503, text="unavailable"),
+])
+def test_submit_is_retried_only_when_no_task_can_exist(first: object) -> None:
+    script = Script([first], [])
+    res = client(script).submit("p").wait(20)
+    assert res.ok
+    assert script.submit_count == 2
+
+
+@pytest.mark.parametrize("first, code", [
+    (httpx.ReadTimeout("reply lost"), "submit_reply_lost"),
+    (httpx.RemoteProtocolError("dropped"), "submit_reply_lost"),
+    (httpx.Response(500, text="boom"), "http_500"),
+    (httpx.Response(200, text="<html>gateway</html>"), "unreadable_submit_reply"),
+])
+def test_lost_submit_reply_ends_unknown_and_is_never_resent(first: object, code: str) -> None:
+    script = Script([first], [])
+    job = client(script).submit("p")
+    res = job.wait(20)
+    assert res.status == "unknown" and res.error_code == code
+    assert "charged" in (res.error_message or "") and "NOT resent" in (res.error_message or "")
+    assert script.submit_count == 1
+    # asking again for the identical request does not pay again either
+    again = client(script).submit("p")
+    assert again.status == "unknown" and again.reused and script.submit_count == 1
+
+
+def test_rejected_submit_fails_with_the_providers_words() -> None:
+    script = Script([httpx.Response(400, json={"code": "bad-arg", "error": "duration too long"})], [])
+    res = client(script).submit("p").wait(20)
+    assert res.status == "failed" and res.error_code == "bad-arg"
+    assert "duration too long" in (res.error_message or "")
+    assert script.submit_count == 1
+
+
+def test_polls_retry_through_every_transient_fault() -> None:
+    faults = [
+        httpx.Response(429, json={"code": "r", "error": "slow"}, headers={"Retry-After": "0"}),
+        httpx.Response(429, json={"code": "r", "error": "slow"},
+                       headers={"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"}),
+        httpx.Response(500, text="oops"), httpx.Response(502, text="bad gateway"),
+        httpx.Response(200, text="<html>not json</html>"),
+        httpx.ReadTimeout("slow"), httpx.RemoteProtocolError("dropped"), httpx.ConnectError("refused"),
+    ]
+    script = Script([], faults + [DONE])
+    res = client(script).submit("p").wait(30)
+    assert res.ok and script.submit_count == 1
+    assert res.polls == len(faults) + 1
+
+
+def test_failed_and_expired_are_terminal() -> None:
+    failed = {"status": "failed", "error": {"code": "moderation", "message": "rejected"}}
+    res = client(Script([], [failed])).submit("p").wait(20)
+    assert res.status == "failed" and res.error_code == "moderation"
+    res = client(Script([], [{"status": "expired"}])).submit("q").wait(20)
+    assert res.status == "expired"
+
+
+def test_deadline_ends_timed_out_and_keeps_task_id() -> None:
+    script = Script([], [{"status": "processing", "progress": 1}] * 10_000)
+    job = client(script, deadline_s=0.5).submit("p")
+    res = job.wait(20)
+    assert res.status == "timed_out" and res.task_id == "task-1"
+    row = Ledger(Path(gv.Client("xai", api_key=KEY).ledger.path)).get(job.job_id)
+    assert row is not None and row.state == "timed_out" and row.task_id == "task-1"
+
+
+def test_wait_timeout_and_cancel_end_in_clear_states() -> None:
+    endless = [{"status": "processing"}] * 10_000
+    job = client(Script([], endless)).submit("p1")
+    res = job.wait(timeout=0.2)
+    assert res.status == "timed_out" and job.done
+    job = client(Script([], endless)).submit("p2")
+    job.cancel()
+    assert job.status == "cancelled" and job.wait(1).status == "cancelled"
+
+
+def test_identical_request_reuses_and_reuse_false_pays_again() -> None:
+    script = Script([{"request_id": "a"}, {"request_id": "b"}], [])
+    first = client(script).submit("same", duration=5)
+    first.wait(20)
+    second = client(script).submit("same", duration=5)
+    assert second.reused and second.task_id == "a" and script.submit_count == 1
+    assert second.wait(1).ok
+    third = client(script).submit("same", duration=5, reuse=False)
+    assert third.task_id == "b" and script.submit_count == 2
+    other_sample = client(script).submit("same", duration=5, sample_index=1)
+    assert not other_sample.reused and script.submit_count == 3
+
+
+def test_ledger_never_stores_the_key(_isolated_home: Path) -> None:
+    script = Script([], [])
+    client(script).submit("p").wait(20)
+    dump = "\n".join(sqlite3.connect(_isolated_home / "ledger.sqlite3").iterdump())
+    assert "task-1" in dump and KEY not in dump
+
+
+def test_download_is_atomic_sends_no_key_and_checks_video(tmp_path: Path) -> None:
+    script = Script([], [])
+    res = client(script).submit("p").wait(20)
+    path = res.download(tmp_path / "clip.mp4")
+    assert path.read_bytes()[4:8] == b"ftyp"
+    cdn = [r for r in script.seen if r.url.host == "cdn.example"]
+    assert cdn and all("authorization" not in r.headers for r in cdn)
+    assert not list(tmp_path.glob(".part-*"))
+
+
+def test_download_rejects_non_video(tmp_path: Path) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.method == "POST":
+            return httpx.Response(200, json={"request_id": "t"})
+        if request.url.host == "cdn.example":
+            return httpx.Response(200, text="<html>expired</html>", headers={"content-type": "text/html"})
+        return httpx.Response(200, json=DONE)
+
+    res = client(handler).submit("p").wait(20)
+    with pytest.raises(gv.TransportError, match="not a video"):
+        res.download(tmp_path / "x.mp4")
+    assert not (tmp_path / "x.mp4").exists() and not list(tmp_path.glob(".part-*"))
+
+
+def test_fixed_poll_interval_is_used() -> None:
+    import time
+
+    script = Script([], [{"status": "processing"}] * 2 + [DONE])
+    start = time.monotonic()
+    client(script, poll_interval=0.3).submit("p").wait(20)
+    assert time.monotonic() - start >= 0.9  # three polls, 0.3 s apart
+
+
+def test_validation_happens_before_any_request() -> None:
+    script = Script([], [])
+    with pytest.raises(gv.ValidationError, match="duration"):
+        client(script).submit("p", duration=99)
+    assert script.seen == []
