@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import logging
+import warnings
 from typing import Any
 
 from ._client import Client
@@ -11,8 +11,6 @@ from ._ledger import Ledger, default_ledger
 from ._sandbox_mode import SANDBOX_BASE_URL, sandbox_route
 
 __all__ = ["generate", "resume"]
-
-log = logging.getLogger("grokvid_nb")
 
 
 def generate(prompt: str, provider: str = "xai", *, api_key: str | None = None,
@@ -51,5 +49,5 @@ def resume(ledger: Ledger | None = None) -> list[Job]:
                 clients[key] = Client(row.provider, base_url=base, ledger=ledger)
             jobs.append(clients[key]._attach(row, None, reused=False))
         except Exception as exc:  # e.g. a key that is no longer set: keep the row, say why
-            log.warning("grokvid_nb: cannot resume %s job %s: %s", row.provider, row.task_id, exc)
+            warnings.warn(f"cannot resume {row.provider} task {row.task_id}: {exc}", stacklevel=2)
     return jobs

@@ -54,8 +54,9 @@ class Client:
         route = sandbox_route() if base_url is None and transport is None else None
         self.sandboxed = route is not None
         self._transport_factory: Callable[[], httpx.AsyncBaseTransport] | None = None
+        scale: float | None = None
         if route is not None:
-            base_url, self._transport_factory = route
+            base_url, self._transport_factory, scale = route
         elif transport is not None:
             self._transport_factory = lambda: transport
         self.endpoint = self._resolve_base_url(base_url)
@@ -63,7 +64,8 @@ class Client:
         if poll_interval is not None and not poll_interval > 0:
             raise ValueError(f"poll_interval={poll_interval!r} must be a positive number of seconds")
         self.poll_interval = poll_interval
-        self.time_scale = time_scale()
+        # in-process sandbox: poll on the emulator's clock, so a sped-up demo stays quick
+        self.time_scale = scale if scale is not None else time_scale()
         self.deadline_s = deadline_s if deadline_s is not None else DEFAULT_DEADLINE_S * self.time_scale
         self.home = Path(home) if home is not None else default_home()
         self.ledger = ledger or (Ledger(self.home / "ledger.sqlite3") if home is not None else default_ledger())

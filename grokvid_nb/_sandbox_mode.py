@@ -35,7 +35,9 @@ def use_sandbox(enabled: bool = True, *, url: str | None = None, **config: Any) 
             return None
         from .sandbox import Sandbox, SandboxConfig
 
-        sandbox = Sandbox(SandboxConfig(**config)) if config else Sandbox()
+        # the client scales its own rate limits with GROKVID_TIME_SCALE; the emulator matches
+        config.setdefault("scale_rate_limits", True)
+        sandbox = Sandbox(SandboxConfig(**config))
         _state.update(sandbox=sandbox, url=None)
         return sandbox
 
@@ -45,12 +47,12 @@ def active_sandbox() -> "Sandbox | None":
     return _state["sandbox"]
 
 
-def sandbox_route() -> tuple[str, Callable[[], httpx.AsyncBaseTransport] | None] | None:
-    """(base_url, transport factory) when the sandbox is on, else None."""
+def sandbox_route() -> tuple[str, Callable[[], httpx.AsyncBaseTransport] | None, float | None] | None:
+    """(base_url, transport factory, the emulator's time scale) when the sandbox is on."""
     with _lock:
         if _state["url"] is not None:
-            return _state["url"], None
+            return _state["url"], None, None
         sandbox = _state["sandbox"]
         if sandbox is None:
             return None
-        return SANDBOX_BASE_URL, sandbox.transport
+        return SANDBOX_BASE_URL, sandbox.transport, sandbox.config.time_scale
