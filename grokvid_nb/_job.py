@@ -73,6 +73,7 @@ class Job:
         self.local_path: Path | None = None
         self._started_mono: float | None = None
         self._latency: float | None = None
+        self._last_pending_s: float | None = None  # submit -> last reply that was not terminal
         self._listeners: list[Callable[["Job"], None]] = []
         self._lock = threading.RLock()
         self._done: concurrent.futures.Future[Result] = concurrent.futures.Future()
@@ -178,6 +179,13 @@ class Job:
 
         return job_bundle(self)
 
+    def _ipython_display_(self) -> None:
+        """Show the job in a notebook and keep that output live until it ends: status,
+        progress and elapsed time, then the inline video or the error (see `display`)."""
+        from .display import display_job
+
+        display_job(self)
+
     # ---- state changes ------------------------------------------------------------------
     def _safe_call(self, callback: Callable[["Job"], None]) -> None:
         try:
@@ -229,7 +237,9 @@ class Job:
             provider_completed_at=status.completed_at.timestamp() if status and status.completed_at else None,
         )
         if state is State.SUCCEEDED and self._latency is not None and not self.reused:
-            memory.add(self._memory_key(), self._latency)
+            # the task finished somewhere between the last "not done" reply and this one
+            seen_pending = self._last_pending_s if self._last_pending_s is not None else self._latency
+            memory.add(self._memory_key(), (seen_pending + self._latency) / 2)
         self._done.set_result(result)
 
     def _memory_key(self) -> tuple[str, str, float | None]:
@@ -424,6 +434,8 @@ class Job:
                     "cause and gv.resume() re-attaches"))
                 return
             errors = not_found = 0
+            if not status.state.terminal:
+                self._last_pending_s = time.monotonic() - start
             self.last_status = status
             changed = status.state is not self.state or status.progress != self.progress
             self.progress = status.progress

@@ -8,4 +8,5 @@ VENV="${VENV:-.venv}"
 [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
 "$VENV/bin/python" -m pip install -q --upgrade pip
 "$VENV/bin/python" -m pip install -q -e .
-exec "$VENV/bin/python" -m grokvid_nb compare "${1:-a lakeside at sunset, gentle waves, golden light}" --sandbox --adapt
+exec "$VENV/bin/python" -m grokvid_nb compare "${1:-a lakeside at sunset, gentle waves, golden light}" \
+    --sandbox --duration 6 --resolution 480p --aspect-ratio 16:9 --adapt --csv "${TMPDIR:-/tmp}/grokvid-demo.csv"

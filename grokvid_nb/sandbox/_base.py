@@ -89,9 +89,7 @@ class SandboxState:
     def create_task(self, provider: str, task_id: str, spec: TaskSpec, api_key: str | None) -> Task:
         """Create a task, deciding its latency and outcome now."""
         profile = self.config.profile(provider)
-        latency, queue_time, outcome, fail = sample_fate(
-            self.rng, profile, spec.prompt, self.config.time_scale
-        )
+        latency, queue_time, outcome, fail = sample_fate(self.rng, profile, spec.prompt, self.config.time_scale)
         task = Task(
             provider=provider,
             task_id=task_id,
@@ -162,14 +160,15 @@ class Emulator:
 
     def failure(self, task: Task) -> tuple[str, str]:
         """``(code, message)`` of a failed task; a literal code passes through."""
-        fail = task.fail_kind or "moderation"
+        # Only xAI has an "expired" state; elsewhere an expiry surfaces as a timeout.
+        fail = task.fail_kind or ("timeout" if task.outcome == "expired" else "moderation")
         if fail in self.failure_catalog:
             return self.failure_catalog[fail]
         return fail, f"Generation failed ({fail})"
 
-    def fault_response(self, request: Request, fault: Fault) -> Response:
-        """The reply that realises an injected fault."""
-        self.state.stats.faults[(self.name, fault.phase, fault.kind)] += 1
+    def fault_response(self, request: Request, fault: Fault, provider: str | None = None) -> Response:
+        """The reply that realises an injected fault (counted under ``provider``)."""
+        self.state.stats.faults[(provider or self.name, fault.phase, fault.kind)] += 1
         kind = fault.kind
         if kind in ("drop", "lost_reply"):
             return drop(request)
@@ -241,9 +240,9 @@ class Emulator:
         if fault is not None:
             return self.fault_response(request, fault)
         key, denied = self.authenticate(request)
-        if denied is not None:
+        if key is None:
             state.stats.rejected[self.name] += 1
-            return denied
+            return denied or self.unauthorized(missing=True)
         limited = self.rate_limit(key, is_poll=False)
         if limited is not None:
             return limited
@@ -273,8 +272,8 @@ class Emulator:
         if fault is not None:
             return self.fault_response(request, fault)
         key, denied = self.authenticate(request)
-        if denied is not None:
-            return denied
+        if key is None:
+            return denied or self.unauthorized(missing=True)
         limited = self.rate_limit(key, is_poll=True)
         if limited is not None:
             return limited
@@ -285,4 +284,3 @@ class Emulator:
         if task is None or task.api_key != key:
             return self.not_found(task_id)
         return render(request, task, state.now())
-

@@ -77,7 +77,7 @@ def integer(
         raise Invalid(f"{label} must be one of {options} (got {value})")
     if (low is not None and value < low) or (high is not None and value > high):
         raise Invalid(f"{label} must be from {low} through {high} (got {value})")
-    return value
+    return int(value)
 
 
 def choice(

@@ -55,7 +55,7 @@ def _url_object(value: Any, label: str) -> str:
     """The ``url`` of an ``{"url": ...}`` object."""
     if not isinstance(value, dict) or not isinstance(value.get("url"), str) or not value["url"].strip():
         raise Invalid(f'{label} must be an object like {{"url": "https://..."}}')
-    return value["url"]
+    return str(value["url"])
 
 
 class XaiEmulator(Emulator):
@@ -227,4 +227,3 @@ class XaiEmulator(Emulator):
     async def poll(self, request: Request) -> Response:
         """``GET /v1/videos/{request_id}``."""
         return await self.handle_poll(request, request.path_params["request_id"], self._render)
-

@@ -1,0 +1,1 @@
+"""Tests of grokvid_nb.sandbox, driven with raw httpx."""
