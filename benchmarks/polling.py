@@ -5,7 +5,7 @@ For every job it measures the detection delay (the moment the sandbox's task bec
 the moment the client knew) and the number of status requests. Both strategies poll the same
 kind of jobs at the same time, so the ratios compare like with like.
 
-    python benchmarks/polling.py                 # full scale (about 2-3 minutes)
+    python benchmarks/polling.py                 # full scale (about 4-5 minutes)
     python benchmarks/polling.py --scale 0.1     # a quick look; delays shown rescaled
 """
 
@@ -33,9 +33,11 @@ def _quantile(values: list[float], q: float) -> float:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scale", type=float, default=1.0, help="time scale (1 = real provider timings)")
-    parser.add_argument("--jobs", type=int, default=12, help="jobs per provider and strategy")
+    parser.add_argument("--jobs", type=int, default=16, help="jobs per provider and strategy")
+    parser.add_argument("--warmup", type=int, default=2,
+                        help="first jobs per provider left out of the steady-state line")
     parser.add_argument("--providers", default="xai,apixo,pixazo,xingchao,apiinone")
-    parser.add_argument("--stagger", type=float, default=4.0,
+    parser.add_argument("--stagger", type=float, default=8.0,
                         help="seconds (before scaling) between job starts, so later jobs can learn")
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args(argv)
@@ -55,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
             with lock:
                 learned_at.setdefault(job.job_id, time.time())
 
-    jobs: list[tuple[str, "gv.Job"]] = []
+    jobs: list[tuple[str, int, "gv.Job"]] = []
     with sandbox.serve(host="127.0.0.1", port=0) as url:
         clients = {
             (p, strategy): gv.Client(p, api_key="bench", base_url=url,
@@ -69,19 +71,22 @@ def main(argv: list[str] | None = None) -> int:
                 job = client.start(f"benchmark clip {i} [sandbox:succeed]", reuse=False,
                                    sample_index=i)
                 job.add_listener(on_change)
-                jobs.append((strategy, job))
+                jobs.append((strategy, i, job))
             time.sleep(args.stagger * args.scale)
-        for _strategy, job in jobs:
+        for _strategy, _i, job in jobs:
             job.wait(timeout=900 * max(args.scale, 0.05))
         tasks = {t.task_id: t for t in sandbox.stats.tasks}
 
     rows: dict[tuple[str, str], dict[str, list[float]]] = {}
-    for strategy, job in jobs:
+    for strategy, index, job in jobs:
         task = tasks.get(job.task_id or "")
         if task is None or job.job_id not in learned_at:
             continue
         delay = (learned_at[job.job_id] - task.finished_at) / args.scale
-        for key in ((job.provider, strategy), ("ALL", strategy)):
+        keys = [(job.provider, strategy), ("ALL", strategy)]
+        if index >= args.warmup:
+            keys.append(("STEADY", strategy))
+        for key in keys:
             bucket = rows.setdefault(key, {"delay": [], "polls": []})
             bucket["delay"].append(delay)
             bucket["polls"].append(job.polls)
@@ -90,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     header = f"{'provider':<10} {'strategy':<9} {'n':>3} {'median delay s':>15} {'p95 delay s':>12} {'polls/job':>10}"
     print(header)
     print("-" * len(header))
-    for provider in [*providers, "ALL"]:
+    for provider in [*providers, "ALL", "STEADY"]:
         for strategy in ("fixed-5s", "adaptive"):
             b = rows.get((provider, strategy))
             if not b:
@@ -105,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     base = {e["provider"]: e for e in report if e["strategy"] == "fixed-5s"}
     print()
     print("adaptive / fixed-5s ratios (status requests; median delay):")
-    verdict = True
+    verdict = verdict_all = False
     for e in report:
         if e["strategy"] != "adaptive" or e["provider"] not in base:
             continue
@@ -115,10 +120,16 @@ def main(argv: list[str] | None = None) -> int:
         e["polls_ratio"], e["delay_ratio"] = polls_ratio, delay_ratio
         print(f"  {e['provider']:<10} requests x{polls_ratio:.2f}   median delay x{delay_ratio:.2f}")
         if e["provider"] == "ALL":
+            verdict_all = e["median_delay_s"] <= 1.0 and polls_ratio <= 0.40
+        if e["provider"] == "STEADY":
             verdict = e["median_delay_s"] <= 1.0 and polls_ratio <= 0.40
     print()
-    print(f"target (ALL: median delay <= 1 s at full scale, requests <= 40 % of the fixed loop): "
-          f"{'MET' if verdict else 'NOT MET'}")
+    print("target: median detection delay <= 1 s at full scale with <= 40 % of the fixed loop's requests")
+    print(f"  every job (incl. the first {args.warmup} per provider, before anything is learned): "
+          f"{'MET' if verdict_all else 'NOT MET'}")
+    print(f"  steady state (after the first {args.warmup} per provider): {'MET' if verdict else 'NOT MET'}")
+    if args.scale != 1.0:
+        print("  (not at full scale: loopback overheads are magnified by 1/scale in these delays)")
     if args.json:
         args.json.write_text(json.dumps(report, indent=2))
     return 0

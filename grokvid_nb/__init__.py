@@ -24,6 +24,7 @@ _EXPORTS = {
     "State": "._types",
     "providers": "._catalog",
     "estimate_cost": "._catalog",
+    "set_price": "._catalog",
     "generate": "._api",
     "resume": "._api",
     "use_sandbox": "._sandbox_mode",
@@ -53,3 +54,12 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_EXPORTS) | set(importlib.import_module(_EXCEPTIONS, __name__).__all__))
+
+
+# `providers` names both the catalog function and the adapter subpackage. Importing the
+# subpackage (any `from .providers import ...`, e.g. by `gv.Client`) sets the package attribute
+# `grokvid_nb.providers` to that module, hiding the lazy function (`gv.providers()` then raised
+# "'module' object is not callable"). Load the subpackage now and bind the function over it:
+# a module already in sys.modules is never re-assigned to its parent.
+from . import providers as _registry  # noqa: E402,F401
+from ._catalog import estimate_cost, providers  # noqa: E402

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .providers import PROVIDER_NAMES, get_provider
+from .providers import PROVIDER_NAMES, Price, get_provider
+from .providers._base import CONFIGURED_PRICES
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["providers", "estimate_cost"]
+__all__ = ["providers", "estimate_cost", "set_price"]
 
 
 def providers() -> "pd.DataFrame":
@@ -36,7 +37,7 @@ def providers() -> "pd.DataFrame":
                     "image_schemes": ", ".join(mode.image_schemes) if mode.images else "-",
                     "video_input": mode.video_input,
                     "prompt_max": mode.prompt_max,
-                    "price": mode.price.describe(),
+                    "price": adapter.mode_spec(model.name, mode.mode).price.describe(),
                     "reports_cost": adapter.reports_cost,
                     "note": "; ".join(n for n in (model.note, mode.note) if n),
                 })
@@ -53,3 +54,26 @@ def estimate_cost(provider: str, prompt: str = "x", *, model: str | None = None,
     adapter = get_provider(provider)
     request = adapter.validate(prompt, model=model, mode=mode, **params)
     return adapter.mode_spec(request.model, request.mode).estimate(request.params)
+
+
+def set_price(provider: str, model: str | None = None, *, per_second: dict[str, float] | None = None,
+              per_call: float | None = None) -> None:
+    """Configure the price of a model whose provider publishes none (XingChaoYiQing), so
+    estimates, budgets and comparisons can count it: per second by resolution, or per call.
+    Published prices cannot be overridden. `set_price(p, m)` with no price removes it."""
+    adapter = get_provider(provider)
+    spec = adapter.model_spec(model)
+    if any(mode.price.describe() != "not published" for mode in spec.modes.values()):
+        raise ValueError(f"{adapter.name}/{spec.name} has a published price; it cannot be overridden")
+    if per_second is None and per_call is None:
+        CONFIGURED_PRICES.pop((adapter.name, spec.name), None)
+        return
+    if per_second is not None and per_call is not None:
+        raise ValueError("give per_second or per_call, not both")
+    if per_call is not None and not per_call >= 0:
+        raise ValueError(f"per_call={per_call!r} must be a non-negative number of USD")
+    for resolution, usd in (per_second or {}).items():
+        if not usd >= 0:
+            raise ValueError(f"per_second[{resolution!r}]={usd!r} must be a non-negative number of USD")
+    CONFIGURED_PRICES[(adapter.name, spec.name)] = Price(
+        per_second=dict(per_second) if per_second else None, per_call=per_call)

@@ -25,6 +25,8 @@ __all__ = ["Client", "DEFAULT_DEADLINE_S"]
 
 #: A job's default deadline before `GROKVID_TIME_SCALE` (30 minutes).
 DEFAULT_DEADLINE_S = 1800.0
+#: The scaled default never drops below this: Retry-After waits are real seconds.
+MIN_DEFAULT_DEADLINE_S = 120.0
 _SANDBOX_KEY = "sandbox-key"
 
 # one Job object per ledger row in this process, so reuse returns the live job
@@ -39,7 +41,7 @@ class Client:
     `base_url` replaces the scheme, host and optional path prefix of the provider's endpoint;
     the documented paths are appended unchanged. `poll_interval=None` polls adaptively, a
     number polls every that many seconds. `deadline_s` bounds every job (default 30 min,
-    scaled by `GROKVID_TIME_SCALE`). `download_dir` downloads every result as soon as it is
+    scaled by `GROKVID_TIME_SCALE` but never under 2 min). `download_dir` downloads every result as soon as it is
     ready (result URLs expire). Under `gv.use_sandbox()` the emulator serves the requests.
     """
 
@@ -66,7 +68,8 @@ class Client:
         self.poll_interval = poll_interval
         # in-process sandbox: poll on the emulator's clock, so a sped-up demo stays quick
         self.time_scale = scale if scale is not None else time_scale()
-        self.deadline_s = deadline_s if deadline_s is not None else DEFAULT_DEADLINE_S * self.time_scale
+        self.deadline_s = deadline_s if deadline_s is not None else max(
+            DEFAULT_DEADLINE_S * self.time_scale, MIN_DEFAULT_DEADLINE_S)
         self.home = Path(home) if home is not None else default_home()
         self.ledger = ledger or (Ledger(self.home / "ledger.sqlite3") if home is not None else default_ledger())
         self.download_dir = Path(download_dir) if download_dir is not None else None
@@ -90,7 +93,7 @@ class Client:
         return base_url.rstrip("/")
 
     def _resolve_key(self, api_key: str | None) -> Secret:
-        if api_key is not None:
+        if api_key is not None and api_key.strip():
             return Secret(api_key)
         if self.sandboxed:  # real keys are never sent to the emulator
             return Secret(_SANDBOX_KEY)
@@ -189,9 +192,8 @@ class Client:
                 deadline_s: float | None = None) -> Job:
         with _live_lock:
             live = _live_jobs.get(row.job_id)
-            if live is not None and not (live.done and row.state in ("timed_out", "unknown") and not reused):
-                if reused:
-                    live.reused = True
+            if live is not None and not live.done:
+                live.reused = live.reused or reused  # still polling: share it, never poll twice
                 return live
             if request is None:
                 request = VideoRequest(row.provider, row.model, row.mode, row.prompt, row.params)

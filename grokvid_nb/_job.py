@@ -33,7 +33,8 @@ from ._exceptions import (
 )
 from ._ledger import LedgerRow
 from ._result import Result
-from ._schedule import PollSchedule, memory
+from ._secrets import redact
+from ._schedule import MemoryKey, PollSchedule, memory
 from ._types import State, TaskStatus, VideoRequest
 
 if TYPE_CHECKING:
@@ -74,6 +75,7 @@ class Job:
         self._started_mono: float | None = None
         self._latency: float | None = None
         self._last_pending_s: float | None = None  # submit -> last reply that was not terminal
+        self._first_running_s: float | None = None  # submit -> first "running" reply
         self._listeners: list[Callable[["Job"], None]] = []
         self._lock = threading.RLock()
         self._done: concurrent.futures.Future[Result] = concurrent.futures.Future()
@@ -200,13 +202,19 @@ class Job:
             self._safe_call(callback)
 
     def _set(self, **fields: Any) -> None:
+        with self._lock:
+            if self._done.done():  # cancelled or timed out meanwhile: the end state stands
+                return
+            self._set_locked(fields)
+        self._notify()
+
+    def _set_locked(self, fields: dict[str, Any]) -> None:
         for name, value in fields.items():
             setattr(self, name, value)
         ledger_fields = {k: (v.value if isinstance(v, State) else v) for k, v in fields.items()
                          if k in ("state", "task_id", "progress", "polls", "error_code", "error_message")}
         if ledger_fields:
             self.client.ledger.update(self.job_id, **ledger_fields)
-        self._notify()
 
     def _finish(self, state: State, status: TaskStatus | None = None,
                 code: str | None = None, message: str | None = None) -> None:
@@ -226,6 +234,8 @@ class Job:
             code = code or status.error_code
             message = message or status.error_message
         self.state = state
+        if message:  # provider text may echo the request, key included
+            message = redact(message, self.client.key)
         self.error_code, self.error_message = code, message
         result = self._build_result()
         self.client.ledger.update(
@@ -238,12 +248,14 @@ class Job:
         )
         if state is State.SUCCEEDED and self._latency is not None and not self.reused:
             # the task finished somewhere between the last "not done" reply and this one
-            seen_pending = self._last_pending_s if self._last_pending_s is not None else self._latency
-            memory.add(self._memory_key(), (seen_pending + self._latency) / 2)
+            seen_pending = self._last_pending_s if self._last_pending_s is not None else 0.0
+            memory.add(self._memory_key(), (seen_pending + self._latency) / 2,
+                       (self._latency - seen_pending) / 2)
         self._done.set_result(result)
 
-    def _memory_key(self) -> tuple[str, str, float | None]:
-        return (self.provider, self.client.endpoint, self.request.duration)
+    def _memory_key(self) -> MemoryKey:
+        return (self.provider, self.client.endpoint, self.model, self.request.duration,
+                self.request.params.get("resolution"))
 
     def _stop(self, state: State, message: str) -> None:
         if self._done.done():
@@ -258,6 +270,22 @@ class Job:
         if not self._submitted.done():
             self._submitted.set_result(None)
 
+    def _timings(self, status: TaskStatus | None) -> tuple[float | None, float | None]:
+        """(queue_s, generation_s): from the provider's own figures where it gives them, else
+        queue time as first seen by polling (submit -> first "running" reply)."""
+        generation = queue = None
+        if status is not None and status.processing_s is not None:
+            generation = status.processing_s
+        if status is not None and status.created_at and status.completed_at:
+            total = max(0.0, (status.completed_at - status.created_at).total_seconds())
+            if generation is None:
+                generation = total
+            else:
+                queue = max(0.0, total - generation)
+        if queue is None and self._first_running_s is not None:
+            queue = self._first_running_s
+        return queue, generation
+
     def _build_result(self) -> Result:
         status = self.last_status
         urls = status.video_urls if status else ()
@@ -269,10 +297,7 @@ class Job:
             estimate = mode_spec.estimate(self.request.params)
             if estimate is not None:
                 cost, source = estimate, "estimated"
-        queue_s = generation_s = None
-        if status is not None and status.created_at and status.completed_at and self.submitted_at:
-            generation_s = max(0.0, (status.completed_at - status.created_at).total_seconds())
-            queue_s = None
+        queue_s, generation_s = self._timings(status)
         duration = (status.video_duration if status and status.video_duration
                     else mode_spec.clip_duration(self.request.params))
         return Result(
@@ -393,7 +418,7 @@ class Job:
         client, adapter = self.client, self.client.adapter
         assert self.task_id is not None
         schedule = PollSchedule(adapter.polling, scale=client.time_scale, fixed=client.poll_interval,
-                                learned=memory.window(self._memory_key()))
+                                learned=memory.window(self._memory_key(), precision=2 * client.time_scale))
         start = self._started_mono if self._started_mono is not None else time.monotonic()
         if self._started_mono is None:
             self._started_mono = start
@@ -434,12 +459,16 @@ class Job:
                     "cause and gv.resume() re-attaches"))
                 return
             errors = not_found = 0
+            if self._done.done():  # cancelled while this poll was in flight
+                return
             if not status.state.terminal:
                 self._last_pending_s = time.monotonic() - start
+            if status.state is State.RUNNING and self._first_running_s is None:
+                self._first_running_s = time.monotonic() - start
             self.last_status = status
             changed = status.state is not self.state or status.progress != self.progress
-            self.progress = status.progress
             if status.state.terminal:
+                self.progress = status.progress
                 self._finish(status.state, status)
                 return
             if changed:

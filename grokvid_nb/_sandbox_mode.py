@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -10,13 +11,13 @@ import httpx
 if TYPE_CHECKING:
     from .sandbox import Sandbox
 
-__all__ = ["use_sandbox", "sandbox_route", "SANDBOX_BASE_URL", "active_sandbox"]
+__all__ = ["use_sandbox", "sandbox_route", "sandbox_by_default", "SANDBOX_BASE_URL", "active_sandbox"]
 
 #: The base URL of the in-process sandbox (`.invalid` never resolves, so nothing leaves).
 SANDBOX_BASE_URL = "http://sandbox.invalid"
 
 _lock = threading.Lock()
-_state: dict[str, Any] = {"sandbox": None, "url": None}
+_state: dict[str, Any] = {"sandbox": None, "url": None, "explicit": False}
 
 
 def use_sandbox(enabled: bool = True, *, url: str | None = None, **config: Any) -> "Sandbox | None":
@@ -25,8 +26,11 @@ def use_sandbox(enabled: bool = True, *, url: str | None = None, **config: Any) 
     `url="http://127.0.0.1:8765"` uses a sandbox already served by `python -m grokvid_nb.sandbox`
     instead. Keyword options go to `SandboxConfig` (e.g. `time_scale=0.02`, `seed=1`).
     `use_sandbox(False)` goes back to the real providers. Returns the in-process `Sandbox`.
+    With the environment variable `GROKVID_SANDBOX=1` (set on Binder) the sandbox is on from the
+    start, without this call.
     """
     with _lock:
+        _state["explicit"] = True
         if not enabled:
             _state.update(sandbox=None, url=None)
             return None
@@ -47,8 +51,15 @@ def active_sandbox() -> "Sandbox | None":
     return _state["sandbox"]
 
 
+def sandbox_by_default() -> bool:
+    """True when `GROKVID_SANDBOX` asks for the sandbox without a call (Binder sets it)."""
+    return os.environ.get("GROKVID_SANDBOX", "").strip().lower() in ("1", "true", "yes", "on")
+
+
 def sandbox_route() -> tuple[str, Callable[[], httpx.AsyncBaseTransport] | None, float | None] | None:
     """(base_url, transport factory, the emulator's time scale) when the sandbox is on."""
+    if _state["sandbox"] is None and _state["url"] is None and not _state["explicit"] and sandbox_by_default():
+        use_sandbox()
     with _lock:
         if _state["url"] is not None:
             return _state["url"], None, None

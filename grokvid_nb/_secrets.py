@@ -43,11 +43,17 @@ class Secret:
 
 
 _BEARER = re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._\-~+/=]{6,}")
+# a key echoed after the name of the header or field that carried it, e.g. Pixazo's
+# `Ocp-Apim-Subscription-Key: <key>` or `"api_key": "<key>"`
+_NAMED_KEY = re.compile(
+    r"(?i)((?:ocp-apim-subscription-key|subscription[_-]?key|x-api-key|api[_-]?key|access[_-]?token)"
+    r"[\"']?\s*[:=]\s*[\"']?)[A-Za-z0-9._\-~+/=]{6,}")
 
 
 def redact(text: str, *secrets: Secret | None) -> str:
-    """Remove every given key, and anything shaped like a bearer token, from `text`."""
+    """Remove every given key, and anything shaped like a bearer token or a named key, from `text`."""
     for secret in secrets:
         if secret is not None:
             text = text.replace(secret.reveal(), _REDACTED)
-    return _BEARER.sub(lambda m: m.group(1) + _REDACTED, text)
+    text = _BEARER.sub(lambda m: m.group(1) + _REDACTED, text)
+    return _NAMED_KEY.sub(lambda m: m.group(1) + _REDACTED, text)

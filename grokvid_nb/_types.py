@@ -58,6 +58,7 @@ class TaskStatus:
     completed_at: datetime | None = None
     video_duration: float | None = None
     raw_status: str | None = None
+    processing_s: float | None = None  # generation time the provider reports (APIXO costTime)
 
     @property
     def video_url(self) -> str | None:

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from typing import Any, ClassVar, Iterable, Mapping
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import httpx
 
@@ -69,6 +69,10 @@ class Price:
         return "not published"
 
 UNPRICED = Price()
+
+#: Prices the user configured for providers that publish none: (provider, model) -> Price.
+#: Set through `grokvid_nb.set_price`; read by `Provider.mode_spec`.
+CONFIGURED_PRICES: dict[tuple[str, str], Price] = {}
 
 @dataclass(frozen=True)
 class ModeSpec:
@@ -200,7 +204,11 @@ class Provider:
         if mode not in spec.modes:
             raise ValidationError(self.name, spec.name, "mode", mode,
                                   f"allowed for this model: {_allowed_list(spec.modes)}")
-        return spec.modes[mode]
+        found = spec.modes[mode]
+        configured = CONFIGURED_PRICES.get((self.name, spec.name))
+        if configured is not None and found.price == UNPRICED:
+            return replace(found, price=configured)
+        return found
 
     def validate(self, prompt: str, *, model: str | None = None, mode: str | None = None,
                  **params: Any) -> VideoRequest:
@@ -225,6 +233,12 @@ class Provider:
         params = {k: v for k, v in params.items() if v is not None}
         if mode is None:
             mode = self._infer_mode(spec, params)
+            if mode not in spec.modes:  # name the parameter the user passed, not the mode
+                source = "video_url" if mode == "edit" else (
+                    "image_urls" if "image_urls" in params else "image_task_id")
+                raise ValidationError(self.name, model_name, source, params.get(source),
+                                      f"no {mode} mode on this model; modes: "
+                                      f"{_allowed_list(spec.modes)}")
         m = self.mode_spec(model_name, mode)
 
         def bad(parameter: str, value: object, allowed: str) -> ValidationError:
@@ -246,45 +260,32 @@ class Provider:
         elif m.default_duration is not None:
             out["duration"] = m.default_duration
 
-        # resolution
-        if "resolution" in params:
-            value = params["resolution"]
-            norm = value.strip().lower() if isinstance(value, str) else value
-            if m.resolutions is None:
-                raise bad("resolution", value, f"{mode} on this model takes no resolution")
-            if norm not in m.resolutions:
-                raise bad("resolution", value, f"allowed: {_allowed_list(m.resolutions)}")
-            out["resolution"] = norm
-        elif m.default_resolution is not None:
-            out["resolution"] = m.default_resolution
-
-        # aspect ratio
-        if "aspect_ratio" in params:
-            value = params["aspect_ratio"]
-            norm = value.strip().lower() if isinstance(value, str) else value
-            if m.aspect_ratios is None:
-                raise bad("aspect_ratio", value, f"{mode} on this model takes no aspect ratio")
-            if norm not in m.aspect_ratios:
-                raise bad("aspect_ratio", value, f"allowed: {_allowed_list(m.aspect_ratios)}")
-            out["aspect_ratio"] = norm
-        elif m.default_aspect_ratio is not None:
-            out["aspect_ratio"] = m.default_aspect_ratio
-
-        # style
-        if "style" in params:
-            value = params["style"]
-            norm = value.strip().lower() if isinstance(value, str) else value
-            if m.styles is None:
-                raise bad("style", value, "this provider has no style parameter")
-            if norm not in m.styles:
-                raise bad("style", value, f"allowed: {_allowed_list(m.styles)}")
-            out["style"] = norm
-        elif m.default_style is not None:
-            out["style"] = m.default_style
+        no_knob = f"{mode} on this model takes no"
+        self._choose("resolution", params, m.resolutions, m.default_resolution, out, bad,
+                     f"{no_knob} resolution")
+        self._choose("aspect_ratio", params, m.aspect_ratios, m.default_aspect_ratio, out, bad,
+                     f"{no_knob} aspect ratio")
+        self._choose("style", params, m.styles, m.default_style, out, bad,
+                     "this provider has no style parameter")
 
         # sources
         self._sources(params, m, mode, bad, out)
         return VideoRequest(self.name, model_name, mode, prompt, out)
+
+    @staticmethod
+    def _choose(name: str, params: Mapping[str, Any], allowed: tuple[str, ...] | None,
+                default: str | None, out: dict[str, Any], bad: Any, absent: str) -> None:
+        """One value from a discrete set, trimmed and lower-cased as the providers do."""
+        if name in params:
+            value = params[name]
+            norm = value.strip().lower() if isinstance(value, str) else value
+            if allowed is None:
+                raise bad(name, value, absent)
+            if norm not in allowed:
+                raise bad(name, value, f"allowed: {_allowed_list(allowed)}")
+            out[name] = norm
+        elif default is not None:
+            out[name] = default
 
     @staticmethod
     def _infer_mode(spec: ModelSpec, params: Mapping[str, Any]) -> str:
@@ -328,6 +329,8 @@ class Provider:
             ):
                 raise bad("image_urls", images, "a list of non-empty URL strings")
             lo, hi = m.images
+            if len(images) < lo:
+                raise bad("image_urls", images, f"at least {lo} for {mode}")
             if hi is not None and len(images) > hi:
                 raise bad("image_urls", f"<{len(images)} URLs>", f"at most {hi} for {mode}")
             for url in images:
@@ -368,10 +371,11 @@ class Provider:
             text = response.text
         except Exception:  # undecodable bytes
             text = repr(response.content[:limit])
-        text = " ".join(text.split())
+        # redact before cutting, so a key cut in half cannot slip past the patterns
+        text = redact(" ".join(text.split()))
         if len(text) > limit:
             text = text[:limit] + "..."
-        return redact(text) or "<empty body>"
+        return text or "<empty body>"
 
     def error_details(self, body: Any) -> tuple[str | None, str | None]:
         """(code, message) from an error body; adapters override for their own shapes."""
@@ -380,7 +384,9 @@ class Provider:
             if isinstance(err, Mapping):
                 return _text(err.get("code") or err.get("type")), _text(err.get("message"))
             if isinstance(err, str):
-                return None, _text(body.get("message")) or err
+                # {"error": "Insufficient Balance", "message": "..."}: the label is the code
+                message = _text(body.get("message"))
+                return (err, message) if message else (None, err)
             return _text(body.get("code")), _text(body.get("message") or body.get("msg"))
         return None, None
 
@@ -407,7 +413,7 @@ class Provider:
         status = status or response.status_code
         code, message = self.error_details(body)
         message = redact(message) if message else self.quote(response)
-        kw: dict[str, Any] = {"status_code": status, "code": code}
+        kw: dict[str, Any] = {"status_code": status, "code": redact(code) if code else None}
         if status == 429:
             return RateLimitedError(self.name, message, retry_after=retry_after(response), **kw)
         if status in (401, 403):
@@ -421,10 +427,18 @@ class Provider:
             return ProviderServerError(self.name, message, **kw)
         return RequestRejectedError(self.name, message, **kw)
 
+    def id_field(self, response: httpx.Response, name: str) -> str:
+        """The task id in the top-level field `name` of a submit reply."""
+        body = self.read_json(response)
+        task_id = body.get(name) if isinstance(body, dict) else None
+        if not isinstance(task_id, str) or not task_id:
+            raise self.unexpected(response, f"no {name} in the submit reply")
+        return task_id
+
     def unexpected(self, response: httpx.Response, what: str) -> ProviderResponseError:
         """A `ProviderResponseError` saying what was missing and quoting the reply."""
         return ProviderResponseError(
-            self.name, f"{what}; the reply was: {self.quote(response)}",
+            self.name, f"{redact(what)}; the reply was: {self.quote(response)}",
             status_code=response.status_code)
 
     def map_state(self, raw: Any, table: Mapping[str, State], response: httpx.Response) -> State:
@@ -458,13 +472,24 @@ def retry_after(response: httpx.Response) -> float | None:
         when = when.replace(tzinfo=timezone.utc)
     return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
 
+def path_segment(task_id: str) -> str:
+    """A provider's task id made safe to put in a URL path (a '/' or '?' cannot escape it)."""
+    return quote(str(task_id), safe="")
+
+
 def parse_time(value: Any) -> datetime | None:
     """Provider timestamps: epoch seconds or ms, ISO 8601, or 'YYYY-MM-DD HH:MM:SS' (UTC)."""
     if value is None or isinstance(value, bool):
         return None
     if isinstance(value, (int, float)):
-        seconds = value / 1000.0 if value > 1e11 else float(value)
-        return datetime.fromtimestamp(seconds, tz=timezone.utc)
+        seconds = number(value)
+        if seconds is None:
+            return None
+        seconds = seconds / 1000.0 if seconds > 1e11 else seconds
+        try:
+            return datetime.fromtimestamp(seconds, tz=timezone.utc)
+        except (OverflowError, OSError, ValueError):  # out of the platform's range
+            return None
     if isinstance(value, str) and value.strip():
         text = value.strip().replace("Z", "+00:00")
         try:
@@ -474,10 +499,28 @@ def parse_time(value: Any) -> datetime | None:
         return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
     return None
 
+
+def number(value: Any) -> float | None:
+    """A finite number from a reply field; None for text, bools, NaN, infinities and overflow."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    try:
+        result = float(value)
+    except OverflowError:
+        return None
+    return result if math.isfinite(result) else None
+
+
+def text(value: Any) -> str | None:
+    """A reply field as text for messages and codes; None when absent or empty."""
+    if value is None or value == "":
+        return None
+    return value if isinstance(value, str) else json.dumps(value, default=str)
+
+
 def field_list(value: Any) -> tuple[str, ...]:
-    """A URL or list of URLs as a tuple of non-empty strings."""
-    if isinstance(value, str):
-        return (value,) if value else ()
-    if isinstance(value, (list, tuple)):
-        return tuple(v for v in value if isinstance(v, str) and v)
-    return ()
+    """A URL or list of URLs as a tuple of http(s) URL strings (anything else is dropped, so
+    "status done but no URL" is detected instead of a later download of garbage)."""
+    items = [value] if isinstance(value, str) else value if isinstance(value, (list, tuple)) else []
+    return tuple(v.strip() for v in items
+                 if isinstance(v, str) and _url_scheme(v.strip()) in ("http", "https"))

@@ -10,13 +10,14 @@ what it could not find. No duration, resolution or aspect ratio; a flat 24 credi
 
 from __future__ import annotations
 
+import json
 from typing import Any, Iterator, Mapping
 
 import httpx
 
 from .._secrets import Secret
 from .._types import State, TaskStatus, VideoRequest
-from ._base import ModelSpec, ModeSpec, PollingPrior, Price, Provider, parse_time
+from ._base import ModeSpec, ModelSpec, PollingPrior, Price, Provider, number, parse_time, path_segment, text
 
 _PRICE = Price(per_call=0.048)
 _CLIP_SECONDS = 6.0  # Grok Imagine's default length; the route has no duration parameter
@@ -46,15 +47,20 @@ class ApiInOne(Provider):
             body["image_urls"] = list(request.params["image_urls"])
         return self.json_request("POST", self.url(base_url, "/api/v1/videos/generations"), key, body)
 
-    def _data(self, response: httpx.Response) -> dict[str, Any]:
+    def _body(self, response: httpx.Response) -> dict[str, Any]:
         body = self.read_json(response)
         if not isinstance(body, dict):
             raise self.unexpected(response, "expected a JSON object")
         error = body.get("error")
-        if isinstance(error, dict):  # an error in a 2xx envelope
+        # an error in a 2xx envelope; a body with a status is a (failed) task, not an error reply
+        if isinstance(error, dict) and _status_of(body) is None:
             code = error.get("code")
             status = code if isinstance(code, int) and 400 <= code < 600 else 400
             raise self.http_error(response, body, status=status)
+        return body
+
+    def _data(self, response: httpx.Response) -> dict[str, Any]:
+        body = self._body(response)
         data = body.get("data")
         return data if isinstance(data, dict) else body
 
@@ -66,7 +72,7 @@ class ApiInOne(Provider):
         return task_id
 
     def build_poll(self, task_id: str, base_url: str, key: Secret) -> httpx.Request:
-        return self.json_request("GET", self.url(base_url, f"/api/v1/tasks/{task_id}"), key)
+        return self.json_request("GET", self.url(base_url, f"/api/v1/tasks/{path_segment(task_id)}"), key)
 
     _STATES = {
         "in_progress": State.RUNNING, "processing": State.RUNNING, "running": State.RUNNING,
@@ -76,8 +82,11 @@ class ApiInOne(Provider):
     }
 
     def parse_poll(self, response: httpx.Response) -> TaskStatus:
-        data = self._data(response)
-        raw = data.get("status", data.get("state"))
+        body = self._body(response)
+        data = body.get("data") if isinstance(body.get("data"), dict) else body
+        raw = _status_of(data)
+        if raw is None and data is not body:
+            raw, data = _status_of(body), body  # the task itself at the top level
         if raw is None:
             raise self.unexpected(response, "no status or state field found (looked in data and at top level)")
         state = self.map_state(raw, self._STATES, response)
@@ -95,10 +104,10 @@ class ApiInOne(Provider):
         progress = data.get("progress")
         return TaskStatus(
             state=state,
-            progress=float(progress) if isinstance(progress, (int, float)) else None,
+            progress=number(progress),
             video_urls=urls,
-            error_code=str(code) if code is not None else None,
-            error_message=str(message) if message else None,
+            error_code=text(code),
+            error_message=text(message),
             created_at=parse_time(data.get("created_at")),
             completed_at=parse_time(data.get("completed_at")),
             raw_status=str(raw),
@@ -109,29 +118,45 @@ _VIDEO_SUFFIXES = (".mp4", ".webm", ".mov", ".m4v")
 _RESULT_KEYS = ("output", "result", "results", "outputs", "video", "videos")
 
 
-def _video_urls(node: Any, under_result: bool = False, depth: int = 0) -> Iterator[str]:
-    """URL strings that look like results: in a *url* key with a video suffix, or under an
-    output/result object."""
+def _status_of(node: Mapping[str, Any]) -> Any:
+    """The task status word of a reply object, if it has one."""
+    raw = node.get("status")
+    return raw if raw is not None else node.get("state")
+
+
+def _video_urls(node: Any, under_result: bool = False, depth: int = 0,
+                url_key: bool = False) -> Iterator[str]:
+    """URL strings that look like results: in a *url* key (or a list under one) with a video
+    suffix, or anywhere under an output/result object. Strings holding JSON (APIXO-style
+    `resultJson`) are read as JSON."""
     if depth > 5:
         return
     if isinstance(node, Mapping):
         for key, value in node.items():
             key_l = str(key).lower()
-            inside = under_result or key_l in _RESULT_KEYS
+            inside = under_result or key_l in _RESULT_KEYS or key_l.startswith("result")
+            if isinstance(value, str) and value.lstrip().startswith(("{", "[")):
+                try:
+                    value = json.loads(value)
+                except ValueError:
+                    continue
             if isinstance(value, str):
-                if _looks_like_url(value) and (
-                    inside or ("url" in key_l and value.lower().split("?")[0].endswith(_VIDEO_SUFFIXES))
-                ):
+                if _is_result_url(value, inside, "url" in key_l):
                     yield value
             else:
-                yield from _video_urls(value, inside, depth + 1)
+                yield from _video_urls(value, inside, depth + 1, "url" in key_l)
     elif isinstance(node, list):
         for item in node:
             if isinstance(item, str):
-                if under_result and _looks_like_url(item):
+                if _is_result_url(item, under_result, url_key):
                     yield item
             else:
-                yield from _video_urls(item, under_result, depth + 1)
+                yield from _video_urls(item, under_result, depth + 1, url_key)
+
+
+def _is_result_url(text: str, under_result: bool, url_key: bool) -> bool:
+    return _looks_like_url(text) and (
+        under_result or (url_key and text.lower().split("?")[0].endswith(_VIDEO_SUFFIXES)))
 
 
 def _looks_like_url(text: str) -> bool:

@@ -15,7 +15,7 @@ import httpx
 
 from .._secrets import Secret
 from .._types import State, TaskStatus, VideoRequest
-from ._base import ModelSpec, ModeSpec, PollingPrior, Price, Provider, field_list, parse_time
+from ._base import ModelSpec, ModeSpec, PollingPrior, Price, Provider, field_list, number, parse_time, text
 
 _COMMON: dict[str, Any] = dict(
     durations=range(6, 31), default_duration=6,
@@ -103,10 +103,11 @@ class Apixo(Provider):
             state=state,
             progress=100.0 if state is State.SUCCEEDED else None,
             video_urls=urls,
-            error_code=data.get("failCode") or None,
-            error_message=data.get("failMsg") or (
+            error_code=text(data.get("failCode")),
+            error_message=text(data.get("failMsg")) or (
                 "generation failed" if state is State.FAILED else None),
             created_at=parse_time(data.get("createTime")),
             completed_at=parse_time(data.get("completeTime")),
+            processing_s=cost_ms / 1000.0 if (cost_ms := number(data.get("costTime"))) is not None else None,
             raw_status=data.get("state"),
         )

@@ -15,7 +15,7 @@ import httpx
 
 from .._secrets import Secret
 from .._types import State, TaskStatus, VideoRequest
-from ._base import ModelSpec, ModeSpec, PollingPrior, Price, Provider, field_list, parse_time
+from ._base import ModeSpec, ModelSpec, PollingPrior, Price, Provider, field_list, parse_time, path_segment, text
 
 _RATIOS = ("16:9", "4:3", "3:2", "1:1", "2:3", "3:4", "9:16")
 _RES = ("480p", "720p")
@@ -78,14 +78,10 @@ class Pixazo(Provider):
         return self.json_request("POST", self.url(base_url, path), key, body)
 
     def parse_submit(self, response: httpx.Response) -> str:
-        body = self.read_json(response)
-        task_id = body.get("request_id") if isinstance(body, dict) else None
-        if not isinstance(task_id, str) or not task_id:
-            raise self.unexpected(response, "no request_id in the submit reply")
-        return task_id
+        return self.id_field(response, "request_id")
 
     def build_poll(self, task_id: str, base_url: str, key: Secret) -> httpx.Request:
-        return self.json_request("GET", self.url(base_url, f"/v2/requests/status/{task_id}"), key)
+        return self.json_request("GET", self.url(base_url, f"/v2/requests/status/{path_segment(task_id)}"), key)
 
     _STATES = {"queued": State.QUEUED, "processing": State.RUNNING, "completed": State.SUCCEEDED,
                "failed": State.FAILED, "error": State.FAILED}
@@ -101,8 +97,7 @@ class Pixazo(Provider):
         if state is State.SUCCEEDED and not urls:
             raise self.unexpected(response, "status is COMPLETED but output.media_url is empty")
         error = body.get("error")
-        message = error if isinstance(error, str) else (
-            error.get("message") if isinstance(error, dict) else None)
+        message = text(error.get("message") if isinstance(error, dict) else error)
         code = None
         if state is State.FAILED:
             code = str(raw).upper()  # FAILED is charged, ERROR is a system error and is not

@@ -15,7 +15,7 @@ import httpx
 
 from .._secrets import Secret
 from .._types import State, TaskStatus, VideoRequest
-from ._base import ModelSpec, ModeSpec, PollingPrior, Price, Provider, parse_time
+from ._base import ModeSpec, ModelSpec, PollingPrior, Price, Provider, field_list, number, parse_time, path_segment, text
 
 TICKS_PER_USD = 10_000_000_000
 
@@ -41,8 +41,11 @@ def _modes(price: Price) -> dict[str, ModeSpec]:
             note="refer to images as <IMAGE_1>..<IMAGE_7> in the prompt", **timed),
         "edit": ModeSpec("edit", video_input=True, price=Price(),
                          note="source video at most 8.7 s; cost is reported when done"),
+        # docs.x.ai: extensions take no aspect_ratio/resolution (the output matches the input)
         "extend": ModeSpec("extend", video_input=True, durations=range(2, 11), default_duration=6,
-                           note="source video 2-15 s", **common),
+                           price=Price(),
+                           note="extension 2-10 s; source video 2-15 s; output keeps the "
+                                "source's ratio and resolution; cost is reported when done"),
     }
 
 
@@ -83,14 +86,10 @@ class XAI(Provider):
         return self.json_request("POST", self.url(base_url, path), key, body)
 
     def parse_submit(self, response: httpx.Response) -> str:
-        body = self.read_json(response)
-        task_id = body.get("request_id") if isinstance(body, dict) else None
-        if not isinstance(task_id, str) or not task_id:
-            raise self.unexpected(response, "no request_id in the submit reply")
-        return task_id
+        return self.id_field(response, "request_id")
 
     def build_poll(self, task_id: str, base_url: str, key: Secret) -> httpx.Request:
-        return self.json_request("GET", self.url(base_url, f"/v1/videos/{task_id}"), key)
+        return self.json_request("GET", self.url(base_url, f"/v1/videos/{path_segment(task_id)}"), key)
 
     _STATES = {
         "pending": State.QUEUED, "queued": State.QUEUED, "processing": State.RUNNING,
@@ -110,12 +109,12 @@ class XAI(Provider):
             raise self.unexpected(response, "expected a JSON object")
         state = self.map_state(body.get("status"), self._STATES, response)
         video = body.get("video") if isinstance(body.get("video"), dict) else {}
-        urls = (video["url"],) if isinstance(video.get("url"), str) and video["url"] else ()
+        urls = field_list(video.get("url"))
         if state is State.SUCCEEDED and not urls:
             raise self.unexpected(response, "status is done but video.url is missing")
         usage = body.get("usage") if isinstance(body.get("usage"), dict) else {}
-        ticks = usage.get("cost_in_usd_ticks")
-        cost = ticks / TICKS_PER_USD if isinstance(ticks, (int, float)) and not isinstance(ticks, bool) else None
+        ticks = number(usage.get("cost_in_usd_ticks"))
+        cost = ticks / TICKS_PER_USD if ticks is not None else None
         code = message = None
         error = body.get("error")
         if isinstance(error, dict):
@@ -129,13 +128,13 @@ class XAI(Provider):
         progress = body.get("progress")
         return TaskStatus(
             state=state,
-            progress=float(progress) if isinstance(progress, (int, float)) else None,
+            progress=number(progress),
             video_urls=urls,
             cost_usd=cost,
-            error_code=str(code) if code else None,
-            error_message=str(message) if message else None,
+            error_code=text(code),
+            error_message=text(message),
             created_at=parse_time(body.get("created_at")),
             completed_at=parse_time(body.get("completed_at")),
-            video_duration=float(video["duration"]) if isinstance(video.get("duration"), (int, float)) else None,
+            video_duration=number(video.get("duration")),
             raw_status=body.get("status"),
         )

@@ -15,7 +15,7 @@ import httpx
 
 from .._secrets import Secret
 from .._types import State, TaskStatus, VideoRequest
-from ._base import ModelSpec, ModeSpec, PollingPrior, Provider, field_list, parse_time
+from ._base import ModeSpec, ModelSpec, PollingPrior, Provider, field_list, number, parse_time, path_segment
 
 _RES = ("480p", "720p")
 
@@ -83,7 +83,7 @@ class XingChao(Provider):
         return task_id
 
     def build_poll(self, task_id: str, base_url: str, key: Secret) -> httpx.Request:
-        return self.json_request("GET", self.url(base_url, f"/v1/result/{task_id}"), key)
+        return self.json_request("GET", self.url(base_url, f"/v1/result/{path_segment(task_id)}"), key)
 
     _STATES = {"queued": State.QUEUED, "pending": State.QUEUED, "processing": State.RUNNING,
                "in_progress": State.RUNNING, "completed": State.SUCCEEDED, "succeeded": State.SUCCEEDED,
@@ -105,7 +105,7 @@ class XingChao(Provider):
         progress = body.get("progress")
         return TaskStatus(
             state=state,
-            progress=float(progress) if isinstance(progress, (int, float)) else None,
+            progress=number(progress),
             video_urls=urls,
             error_code=code,
             error_message=message,

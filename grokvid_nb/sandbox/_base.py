@@ -89,7 +89,8 @@ class SandboxState:
     def create_task(self, provider: str, task_id: str, spec: TaskSpec, api_key: str | None) -> Task:
         """Create a task, deciding its latency and outcome now."""
         profile = self.config.profile(provider)
-        latency, queue_time, outcome, fail = sample_fate(self.rng, profile, spec.prompt, self.config.time_scale)
+        latency, queue_time, outcome, fail = sample_fate(
+            self.rng, profile, spec.prompt, self.config.time_scale, spec.duration, spec.resolution)
         task = Task(
             provider=provider,
             task_id=task_id,

@@ -63,9 +63,17 @@ class ProviderProfile:
     ``time_scale`` is applied; ``queue_fraction`` of it is spent queued/pending.
     A task fails with probability ``failure_rate`` (kind drawn from ``failure_kinds``)
     and, for xAI, expires with probability ``expire_rate``.
+
+    With ``latency_model="by_request"`` (the default) latency grows with the clip's length
+    within ``durations`` (the provider's duration range) and is 10 % longer at 720p, as the
+    providers say ("longer durations and 720p take longer"), with +-``jitter`` noise (so a
+    task may end a little outside ``latency``, as "about 40-60 s" allows). ``latency_model="uniform"`` draws uniformly from ``latency`` instead.
     """
 
     latency: tuple[float, float]
+    durations: tuple[float, float] = (6.0, 30.0)
+    latency_model: str = "by_request"
+    jitter: float = 0.08
     failure_rate: float = 0.0
     expire_rate: float = 0.0
     failure_kinds: tuple[str, ...] = FAILURE_KINDS
@@ -76,11 +84,12 @@ class ProviderProfile:
 def default_profiles() -> dict[str, ProviderProfile]:
     """Profiles with each provider's documented typical latency and limits, no failures."""
     return {
-        "xai": ProviderProfile(latency=(20.0, 60.0), rate_limit=RateLimit(per_second=1, per_minute=60)),
-        "apixo": ProviderProfile(latency=(40.0, 60.0)),
-        "pixazo": ProviderProfile(latency=(15.0, 110.0)),
-        "xingchao": ProviderProfile(latency=(60.0, 120.0)),
-        "apiinone": ProviderProfile(latency=(30.0, 60.0)),
+        "xai": ProviderProfile(latency=(20.0, 60.0), durations=(1.0, 15.0),
+                               rate_limit=RateLimit(per_second=1, per_minute=60)),
+        "apixo": ProviderProfile(latency=(40.0, 60.0), durations=(6.0, 30.0)),
+        "pixazo": ProviderProfile(latency=(15.0, 110.0), durations=(3.0, 15.0)),
+        "xingchao": ProviderProfile(latency=(60.0, 120.0), durations=(6.0, 30.0)),
+        "apiinone": ProviderProfile(latency=(30.0, 60.0), durations=(0.0, 12.0)),
     }
 
 
@@ -141,6 +150,10 @@ class SandboxConfig:
                 raise ValueError(f"{name}: latency must be (min, max) with 0 <= min <= max")
             if not 0 <= profile.failure_rate + profile.expire_rate <= 1:
                 raise ValueError(f"{name}: failure_rate + expire_rate must be within [0, 1]")
+            if profile.latency_model not in ("by_request", "uniform"):
+                raise ValueError(f"{name}: latency_model must be 'by_request' or 'uniform'")
+            if not 0 <= profile.jitter < 1:
+                raise ValueError(f"{name}: jitter must be within [0, 1)")
             bad = set(profile.failure_kinds) - set(FAILURE_KINDS)
             if bad or not profile.failure_kinds:
                 raise ValueError(f"{name}: failure_kinds must be a non-empty subset of {FAILURE_KINDS}")

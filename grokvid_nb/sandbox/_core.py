@@ -163,15 +163,32 @@ class Task:
         return self.outcome == "success" and self.phase(now) == "finished"
 
 
+def typical_latency(profile: ProviderProfile, duration: float, resolution: str) -> float:
+    """Unscaled latency of a request before noise, under ``latency_model="by_request"``."""
+    low, high = profile.latency
+    d_low, d_high = profile.durations
+    share = 0.5 if d_high <= d_low else min(1.0, max(0.0, (duration - d_low) / (d_high - d_low)))
+    base = low + (high - low) * share
+    return base * (1.1 if str(resolution).lower() == "720p" else 1.0)
+
+
 def sample_fate(
-    rng: random.Random, profile: ProviderProfile, prompt: str, time_scale: float
+    rng: random.Random, profile: ProviderProfile, prompt: str, time_scale: float,
+    duration: float = 6.0, resolution: str = "480p",
 ) -> tuple[float, float, Literal["success", "failed", "expired"], str | None]:
     """Draw ``(latency, queue_time, outcome, fail)`` for a new task, all in scaled seconds.
 
     Always draws the same number of values so magic words never shift the sequence
     of the seeded generator for later tasks.
     """
-    raw_latency = rng.uniform(*profile.latency)
+    if profile.latency_model == "uniform":
+        raw_latency = rng.uniform(*profile.latency)
+    else:
+        noise = rng.uniform(-profile.jitter, profile.jitter)
+        # the noise may reach a little past the documented range ("about 40-60 s")
+        low, high = profile.latency
+        raw_latency = min(max(typical_latency(profile, duration, resolution) * (1 + noise),
+                              low * (1 - profile.jitter)), high * (1 + profile.jitter))
     roll = rng.random()
     kind_roll = rng.random()
     magic = parse_magic(prompt)

@@ -1,0 +1,165 @@
+"""Command line: `python -m grokvid_nb compare ...` and `python -m grokvid_nb providers`.
+
+```
+python -m grokvid_nb compare "a lakeside at sunset" --providers xai,apixo --repeats 2 --sandbox \
+    --duration 6 --resolution 480p --aspect-ratio 16:9 [--adapt] [--max-cost 5] [--csv out.csv]
+python -m grokvid_nb providers
+```
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import sys
+import time
+from typing import TYPE_CHECKING, Iterator, Sequence, TextIO
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["main", "build_parser", "TABLE_COLUMNS"]
+
+#: Columns `compare` prints (the CSV holds them all).
+TABLE_COLUMNS = ("provider", "model", "sample", "status", "duration", "resolution", "aspect_ratio",
+                 "latency_s", "polls", "cost_usd", "cost_source", "reused", "note")
+CLI_SANDBOX_TIME_SCALE = 0.05
+_TIME_SCALE_ENV = "GROKVID_TIME_SCALE"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of `python -m grokvid_nb`."""
+    parser = argparse.ArgumentParser(
+        prog="python -m grokvid_nb",
+        description="Grok video generation across five providers: compare them, list their capabilities.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    cmp = sub.add_parser("compare", help="send one prompt to several providers; print latency and cost",
+                         description="Send the same request to several providers and print one row per "
+                                     "job, a per-provider summary, and write everything to a CSV file.")
+    cmp.add_argument("prompt", help="the text prompt")
+    cmp.add_argument("--providers", metavar="NAMES",
+                     help="comma-separated provider names, each optionally name:model "
+                          "(default: every provider with an API key; all five with --sandbox)")
+    cmp.add_argument("--repeats", type=int, default=1, metavar="N", help="jobs per provider (default 1)")
+    cmp.add_argument("--duration", type=int, metavar="SECONDS")
+    cmp.add_argument("--resolution", metavar="RES", help="e.g. 480p or 720p")
+    cmp.add_argument("--aspect-ratio", metavar="W:H", help="e.g. 16:9")
+    cmp.add_argument("--adapt", action="store_true",
+                     help="let a provider use its nearest allowed value instead of skipping it")
+    cmp.add_argument("--max-cost", type=float, default=5.0, metavar="USD",
+                     help="refuse to start when the estimated total is above this (default 5)")
+    cmp.add_argument("--no-reuse", action="store_true", help="pay again for identical earlier jobs")
+    cmp.add_argument("--timeout", type=float, metavar="SECONDS", help="stop waiting after this long")
+    cmp.add_argument("--csv", metavar="PATH",
+                     help="where to write the table (default grokvid-compare-<timestamp>.csv here)")
+    cmp.add_argument("--sandbox", action="store_true",
+                     help="use the built-in emulator: no key, no network, no money")
+    cmp.add_argument("--time-scale", type=float, metavar="X",
+                     help=f"sandbox speed-up (default ${_TIME_SCALE_ENV} or {CLI_SANDBOX_TIME_SCALE})")
+    cmp.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+
+    sub.add_parser("providers", help="print every provider's capability and price table")
+    return parser
+
+
+@contextlib.contextmanager
+def _env(name: str, value: str | None) -> Iterator[None]:
+    """Set an environment variable for the duration of the block (restored afterwards)."""
+    old = os.environ.get(name)
+    if value is not None:
+        os.environ[name] = value
+    try:
+        yield
+    finally:
+        if value is not None:
+            if old is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = old
+
+
+def _sandbox_time_scale(arg: float | None) -> float:
+    if arg is not None:
+        if not arg > 0:
+            raise ValueError(f"--time-scale {arg} must be positive")
+        return arg
+    raw = os.environ.get(_TIME_SCALE_ENV, "").strip()
+    return float(raw) if raw else CLI_SANDBOX_TIME_SCALE
+
+
+def _print_frame(df: "pd.DataFrame", out: TextIO) -> None:
+    import pandas as pd
+
+    with pd.option_context("display.width", 250, "display.max_columns", None,
+                           "display.max_colwidth", 90, "display.max_rows", 500):
+        print(df.to_string(index=False), file=out)
+
+
+def _compare(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from ._sandbox_mode import use_sandbox
+    from .compare import compare, save_table, summarize
+
+    params = {k: v for k, v in (("duration", args.duration), ("resolution", args.resolution),
+                                ("aspect_ratio", args.aspect_ratio)) if v is not None}
+    scale = _sandbox_time_scale(args.time_scale) if args.sandbox else None
+    # the client's polling timings read GROKVID_TIME_SCALE too, so both run at the same speed
+    with _env(_TIME_SCALE_ENV, None if scale is None else repr(scale)):
+        if args.sandbox:
+            use_sandbox(time_scale=scale, scale_rate_limits=True)
+            print(f"sandbox: every provider is emulated in-process (time scale {scale:g})", file=err)
+        try:
+            df = compare(args.prompt, providers=args.providers, repeats=args.repeats,
+                            adapt=args.adapt, max_cost_usd=args.max_cost, reuse=not args.no_reuse,
+                            timeout=args.timeout, progress=False if args.quiet else "terminal", **params)
+        finally:
+            if args.sandbox:
+                use_sandbox(False)
+    print("results:", file=out)
+    _print_frame(df[[c for c in TABLE_COLUMNS if c in df.columns]], out)
+    print("\nsummary:", file=out)
+    _print_frame(summarize(df), out)
+    path = args.csv or f"grokvid-compare-{time.strftime('%Y%m%d-%H%M%S')}.csv"
+    written = save_table(df, path)
+    print(f"\nwrote {written.resolve()}", file=out)
+    return 130 if df.attrs.get("interrupted") else 0
+
+
+def _providers(out: TextIO) -> int:
+    # not gv.providers: once the `grokvid_nb.providers` subpackage is imported, that name is
+    # the subpackage, not the catalog function
+    from ._catalog import providers
+
+    table = providers()
+    columns = ["provider", "model", "mode", "durations", "resolutions", "aspect_ratios", "images",
+               "price", "reports_cost"]
+    _print_frame(table[[c for c in columns if c in table.columns]], out)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code (0 ok, 1 refused or misconfigured,
+    2 bad arguments, 130 interrupted)."""
+    from ._exceptions import GrokVidError
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    out, err = sys.stdout, sys.stderr
+    try:
+        if args.command == "providers":
+            return _providers(out)
+        return _compare(args, out, err)
+    except GrokVidError as exc:  # budget refused, no key, ...: a message, not a traceback
+        print(f"error: {exc}", file=err)
+        return 1
+    except (ValueError, TypeError) as exc:
+        print(f"error: {exc}", file=err)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=err)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

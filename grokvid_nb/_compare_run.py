@@ -1,0 +1,282 @@
+"""The engine room of `compare()`: planning a batch (nothing sent) and running it.
+
+`plan()` decides for every provider what it will be sent (or why it is skipped) and how many
+of its jobs the ledger can reuse; `run()` starts the jobs, feeds a progress reporter from the
+caller's thread until every job has ended (or the caller interrupts), and builds the table.
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+import os
+import threading
+import time
+import warnings
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Mapping
+
+from . import display
+from ._client import Client
+from ._compare_plan import Estimate, EstimateLine, Fit, ProvidersSpec, default_targets, fit_request, parse_targets
+from ._compare_progress import Line, Reporter
+from ._compare_table import COLUMNS, Snapshot, make_row
+from ._exceptions import ConfigurationError
+from ._sandbox_mode import sandbox_route
+from ._types import State
+from .providers import get_provider
+from .providers._base import USER_PARAMETERS
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from ._job import Job
+
+__all__ = ["Batch", "plan", "run", "announce", "recent_job"]
+
+log = logging.getLogger("grokvid_nb")
+
+_INTERRUPTED_NOTE = "interrupted while {state}; the job keeps running in the background and gv.resume() re-attaches"
+# the last jobs compare() ran, kept alive so gallery() can still download sandbox clips
+_recent: "collections.OrderedDict[str, Job]" = collections.OrderedDict()
+_RECENT_MAX = 500
+
+
+@dataclass
+class Entry:
+    """One provider/model of a batch: its client and what it will be sent (or why not)."""
+
+    provider: str
+    model: str
+    client: Client | None
+    fit: Fit
+    per_video: float | None = None
+    reusable: int = 0
+    defaults: str = ""  # provider defaults that differ between providers (the caller set none)
+
+    @property
+    def note(self) -> str:
+        """What the row's `note` says about how this provider took the request."""
+        return "; ".join(n for n in (self.fit.note, self.defaults) if n)
+
+
+@dataclass
+class Batch:
+    """A planned comparison: nothing has been sent yet."""
+
+    prompt: str
+    repeats: int
+    reuse: bool
+    entries: list[Entry] = field(default_factory=list)
+
+    def lines(self) -> list[EstimateLine]:
+        """The estimate's lines: new (non-reused) jobs per provider/model."""
+        return [EstimateLine(f"{e.provider}/{e.model}", self.repeats - e.reusable, e.per_video, e.reusable)
+                for e in self.entries if not e.fit.skipped]
+
+
+def _check_params(prompt: str, repeats: int, params: Mapping[str, Any]) -> None:
+    if not isinstance(prompt, str) or not prompt.strip():
+        raise ValueError("compare(): the prompt must be a non-empty text")
+    if isinstance(repeats, bool) or not isinstance(repeats, int) or repeats < 1:
+        raise ValueError(f"compare(): repeats={repeats!r} must be a positive integer")
+    unknown = set(params) - set(USER_PARAMETERS) - {"image_url", "mode"}
+    if unknown:
+        raise TypeError(f"compare(): unknown parameter(s) {sorted(unknown)}; "
+                        f"known: {', '.join(USER_PARAMETERS)}, image_url, mode")
+
+
+def plan(prompt: str, providers: ProvidersSpec, repeats: int, *, adapt: bool, reuse: bool,
+         params: Mapping[str, Any]) -> Batch:
+    """Decide, for every provider, what it will be sent; count what the ledger can reuse.
+    A provider that is not configured (no key, no base URL) becomes a skipped row; an unknown
+    provider or model name raises, before anything is sent."""
+    params = dict(params)
+    _check_params(prompt, repeats, params)
+    mode = params.pop("mode", None)
+    targets = parse_targets(providers) or default_targets(sandbox_route() is not None, os.environ)
+    batch = Batch(prompt, repeats, reuse)
+    for target in targets:
+        adapter = get_provider(target.provider)
+        model = target.model or adapter.default_model
+        try:
+            client = Client(target.provider, model=target.model)
+        except ConfigurationError as exc:
+            batch.entries.append(Entry(target.provider, model, None, Fit(None, f"skipped: {exc}")))
+            continue
+        fit = fit_request(adapter, prompt, params, model=client.model, mode=mode, adapt=adapt)
+        entry = Entry(target.provider, client.model, client, fit)
+        if fit.request is not None:
+            request = fit.request
+            entry.per_video = adapter.mode_spec(request.model, request.mode).estimate(request.params)
+            if reuse:
+                fingerprint = client._fingerprint(request)
+                entry.reusable = sum(client.ledger.find_reusable(fingerprint, i) is not None
+                                     for i in range(repeats))
+        batch.entries.append(entry)
+    _note_differing_defaults(batch.entries, params)
+    return batch
+
+
+def _note_differing_defaults(entries: list[Entry], params: Mapping[str, Any]) -> None:
+    """Where the caller left a parameter unset and the providers' defaults differ (APIXO's
+    text aspect ratio is 3:2, the others' 16:9), say so in each row: the runs are not alike."""
+    requests = [(e, e.fit.request) for e in entries if e.fit.request is not None]
+    differing = [key for key in ("duration", "resolution", "aspect_ratio") if params.get(key) is None
+                 and len({str(r.params.get(key)) for _, r in requests}) > 1]
+    if not differing:
+        return
+    for entry, request in requests:
+        shown = ", ".join(f"{key}={request.params.get(key, 'n/a')}" for key in differing)
+        entry.defaults = f"provider defaults differ: {shown}"
+
+
+def announce(reporter: Reporter, estimate: Estimate, max_cost_usd: float | None) -> None:
+    """Log the estimate and show it (stderr or the notebook) before the guard is checked."""
+    summary = estimate.describe(max_cost_usd)
+    log.info("grokvid_nb compare: %s", summary)
+    reporter.estimate(summary, estimate.breakdown())
+
+
+# ---- running ----------------------------------------------------------------------------
+
+@dataclass
+class _Slot:
+    """One row to be: a job (or a skipped provider, or a job that could not start)."""
+
+    entry: Entry
+    sample: int | None
+    job: "Job | None" = None
+    error: str | None = None
+
+    @property
+    def label(self) -> str:
+        base = f"{self.entry.provider}/{self.entry.model}"
+        return base if self.sample is None else f"{base} #{self.sample}"
+
+    @property
+    def status(self) -> str:
+        if self.job is not None:
+            return State(self.job.state).value
+        if self.entry.fit.skipped:
+            return "skipped"
+        return "error" if self.error else "not_started"
+
+
+def _line(slot: _Slot) -> Line:
+    job = slot.job
+    cost, note = "", slot.entry.note
+    result = job.result() if job is not None else None
+    if result is not None:
+        cost = display.format_cost(result.cost_usd, result.cost_source)
+    if slot.error:
+        note = slot.error
+    return Line(key=f"{slot.label}|{id(slot)}", label=slot.label, status=slot.status,
+                elapsed_s=job.elapsed_s if job is not None else None,
+                progress=job.progress if job is not None else None, cost=cost, note=note)
+
+
+def _row(slot: _Slot, interrupted: bool) -> dict[str, Any]:
+    entry, job = slot.entry, slot.job
+    request = entry.fit.request
+    common: dict[str, Any] = dict(
+        provider=entry.provider, model=entry.model, mode=request.mode if request else None,
+        params=request.params if request else None, sample=slot.sample, note=entry.note,
+        estimated=entry.per_video)
+    if job is None:
+        if interrupted and slot.status == "not_started":
+            common["note"] = "; ".join(n for n in (entry.note, "interrupted before it was submitted") if n)
+        return make_row(snapshot=Snapshot(slot.status, error=slot.error), **common)
+    result = job.result()
+    if result is not None:
+        row = make_row(result=result, **common)
+        # a reused job may have finished (and built its Result) before it was reused
+        row["reused"] = bool(result.reused or job.reused)
+        return row
+    note = entry.note
+    if interrupted:
+        note = "; ".join(n for n in (note, _INTERRUPTED_NOTE.format(state=slot.status)) if n)
+    common["note"] = note
+    return make_row(snapshot=Snapshot(slot.status, polls=job.polls, task_id=job.task_id,
+                                      reused=job.reused, job_id=job.job_id), **common)
+
+
+def _remember(job: "Job") -> None:
+    _recent[job.job_id] = job
+    _recent.move_to_end(job.job_id)
+    while len(_recent) > _RECENT_MAX:
+        _recent.popitem(last=False)
+
+
+def _wait_for_change(changed: threading.Event, seconds: float) -> None:
+    """Sleep until a job changes or `seconds` pass (interruptible by Ctrl-C)."""
+    changed.wait(seconds)
+    changed.clear()
+
+
+def run(batch: Batch, reporter: Reporter, timeout: float | None) -> "pd.DataFrame":
+    """Start every job of a planned batch, show progress until all end, return the table."""
+    import pandas as pd
+
+    slots: list[_Slot] = []
+    for entry in batch.entries:
+        if entry.fit.skipped:
+            slots.append(_Slot(entry, None))
+        else:
+            slots.extend(_Slot(entry, i) for i in range(batch.repeats))
+    changed = threading.Event()
+
+    def on_change(_job: "Job") -> None:
+        changed.set()
+
+    interrupted = False
+    started = time.monotonic()
+    try:
+        for slot in slots:
+            if slot.entry.fit.skipped or slot.entry.client is None:
+                continue
+            request = slot.entry.fit.request
+            assert request is not None
+            try:
+                slot.job = slot.entry.client.start(
+                    batch.prompt, model=request.model, mode=request.mode, reuse=batch.reuse,
+                    sample_index=slot.sample or 0, **dict(request.params))
+            except Exception as exc:  # one provider's problem must not lose the other rows
+                slot.error = f"could not start: {exc}"
+                continue
+            _remember(slot.job)
+            slot.job.add_listener(on_change)
+        while True:
+            lines = [_line(s) for s in slots]
+            reporter.update(lines)
+            pending = [s.job for s in slots if s.job is not None and not s.job.done]
+            if not pending:
+                break
+            if timeout is not None and time.monotonic() - started >= timeout:
+                for job in pending:
+                    job._stop(State.TIMED_OUT, f"compare(timeout={timeout:g}) ran out; the task "
+                                               "may still finish and gv.resume() re-attaches")
+                continue
+            _wait_for_change(changed, 0.25)
+    except KeyboardInterrupt:
+        interrupted = True
+    finally:
+        for slot in slots:
+            if slot.job is not None:
+                slot.job.remove_listener(on_change)
+    reporter.end([_line(s) for s in slots], interrupted=interrupted)
+    df = pd.DataFrame([_row(s, interrupted) for s in slots], columns=list(COLUMNS))
+    df.attrs["interrupted"] = interrupted
+    if interrupted:
+        waiting = sum(s.job is not None and not s.job.done for s in slots)
+        warnings.warn(f"compare() was interrupted: {len(slots) - waiting} row(s) finished; {waiting} "
+                      "job(s) keep running in the background (gv.resume() re-attaches)",
+                      RuntimeWarning, stacklevel=3)
+    return df
+
+
+def recent_job(job_id: str) -> "Job | None":
+    """A job one of the last compare() runs started (kept alive for `gallery()`)."""
+    from ._client import _live_jobs
+
+    return _recent.get(job_id) or _live_jobs.get(job_id)

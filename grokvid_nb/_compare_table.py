@@ -1,0 +1,134 @@
+"""The comparison table: its columns, one row per job (pure), and `summarize()`."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Mapping
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from ._result import Result
+
+__all__ = ["COLUMNS", "Snapshot", "make_row", "summarize_table", "SUMMARY_COLUMNS"]
+
+#: Columns of `compare()`'s table, in order: the contract's ten first.
+COLUMNS: tuple[str, ...] = (
+    "provider", "model", "status", "latency_s", "polls", "cost_usd", "cost_source", "video_url",
+    "error", "task_id",
+    "mode", "sample", "duration", "resolution", "aspect_ratio", "request",
+    "queue_s", "generation_s", "video_duration", "cost_per_video_s", "estimated_cost_usd",
+    "reused", "note", "job_id",
+)
+
+SUMMARY_COLUMNS: tuple[str, ...] = (
+    "provider", "model", "n", "succeeded", "success_rate", "median_latency_s", "p95_latency_s",
+    "mean_cost_usd", "cost_per_video_s", "cost_source", "skipped",
+)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What a row shows of a job without a `Result` yet (or of a provider never started)."""
+
+    status: str
+    polls: int = 0
+    task_id: str | None = None
+    reused: bool = False
+    job_id: str | None = None
+    error: str | None = None
+
+
+def _error(code: str | None, message: str | None) -> str | None:
+    if code and message:
+        return f"{code}: {message}"
+    return code or message or None
+
+
+def _per_second(cost: float | None, seconds: float | None) -> float | None:
+    if cost is None or not seconds:
+        return None
+    return round(cost / seconds, 6)
+
+
+def make_row(*, provider: str, model: str | None, mode: str | None,
+             params: Mapping[str, Any] | None, sample: int | None, note: str,
+             estimated: float | None, result: "Result | None" = None,
+             snapshot: Snapshot | None = None) -> dict[str, Any]:
+    """One row of the table from a finished job's `Result`, or from a `Snapshot` of an
+    unfinished or skipped one. `params` is the request as sent (None: nothing was sent)."""
+    row: dict[str, Any] = dict.fromkeys(COLUMNS)
+    row.update(
+        provider=provider, model=model, mode=mode, sample=sample, note=note or "",
+        estimated_cost_usd=estimated, reused=False, polls=0,
+        request=json.dumps(dict(params), sort_keys=True, default=str) if params is not None else None,
+    )
+    if params is not None:
+        row.update(duration=params.get("duration"), resolution=params.get("resolution"),
+                   aspect_ratio=params.get("aspect_ratio"))
+    if result is not None:
+        row.update(
+            model=result.model, mode=result.mode, status=result.status.value,
+            latency_s=None if result.latency_s is None else round(result.latency_s, 3),
+            polls=result.polls, cost_usd=result.cost_usd, cost_source=result.cost_source,
+            video_url=result.video_url, error=_error(result.error_code, result.error_message),
+            task_id=result.task_id, queue_s=result.queue_s, generation_s=result.generation_s,
+            video_duration=result.video_duration,
+            cost_per_video_s=_per_second(result.cost_usd, result.video_duration),
+            reused=bool(result.reused), job_id=result.job_id,
+        )
+        if params is None:
+            row["request"] = json.dumps(dict(result.params), sort_keys=True, default=str)
+    elif snapshot is not None:
+        row.update(status=snapshot.status, polls=snapshot.polls, task_id=snapshot.task_id,
+                   reused=snapshot.reused, job_id=snapshot.job_id, error=snapshot.error)
+    return row
+
+
+def _p95(values: "pd.Series") -> float | None:
+    return float(values.quantile(0.95)) if len(values) else None
+
+
+def _finite(value: Any) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def summarize_table(df: "pd.DataFrame") -> "pd.DataFrame":
+    """Per provider and model: jobs run (`n`, skipped rows not counted), successes, success
+    rate, median and p95 latency of the successful jobs, mean known cost, cost per second of
+    video (total known cost / total seconds of those videos), where the costs came from."""
+    import pandas as pd
+
+    missing = {"provider", "model", "status"} - set(df.columns)
+    if missing:
+        raise ValueError(f"summarize(): not a compare() table (missing columns {sorted(missing)})")
+    rows: list[dict[str, Any]] = []
+    for (provider, model), group in df.groupby(["provider", "model"], sort=False, dropna=False):
+        ran = group[group["status"] != "skipped"]
+        ok = ran[ran["status"] == "succeeded"]
+        latency = pd.to_numeric(ok.get("latency_s"), errors="coerce").dropna() if len(ok) else pd.Series(dtype=float)
+        costs = pd.to_numeric(ran.get("cost_usd"), errors="coerce") if len(ran) else pd.Series(dtype=float)
+        seconds = pd.to_numeric(ran.get("video_duration"), errors="coerce") if len(ran) else pd.Series(dtype=float)
+        both = costs.notna() & seconds.notna() & (seconds > 0)
+        sources = sorted({str(s) for s in ran.get("cost_source", pd.Series(dtype=object)).dropna()})
+        rows.append({
+            "provider": provider,
+            "model": model,
+            "n": len(ran),
+            "succeeded": len(ok),
+            "success_rate": round(len(ok) / len(ran), 4) if len(ran) else None,
+            "median_latency_s": _finite(latency.median()) if len(latency) else None,
+            "p95_latency_s": _p95(latency),
+            "mean_cost_usd": _finite(costs.dropna().mean()) if costs.notna().any() else None,
+            "cost_per_video_s": (round(float(costs[both].sum() / seconds[both].sum()), 6)
+                                 if both.any() else None),
+            "cost_source": ", ".join(sources) if sources else ("unknown" if len(ok) else None),
+            "skipped": int((group["status"] == "skipped").sum()),
+        })
+    return pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS))

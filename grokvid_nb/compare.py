@@ -1,0 +1,213 @@
+"""Compare providers on the same request: `compare`, `summarize`, `gallery`, `plot`, `sweep`.
+
+```python
+import grokvid_nb as gv
+gv.use_sandbox()
+df = gv.compare("a lakeside at sunset", repeats=2, duration=6, resolution="480p")
+gv.summarize(df)        # success rate, latency median/p95, cost per provider
+gv.gallery(df)          # the videos side by side
+gv.plot(df)             # latency vs cost
+```
+
+Nothing is sent before the whole batch is planned: each provider either takes the request
+as given, adapts it (`adapt=True`: nearest allowed duration, its only resolution, ...) or is
+skipped with the reason in `note`; then the estimated cost is shown and checked against
+`max_cost_usd`. Jobs run concurrently on the engine (which keeps each provider's rate limit).
+Ctrl-C (or a notebook interrupt) returns the table so far: the unfinished jobs keep running
+in the background, stay in the ledger, and `gv.resume()` re-attaches to them.
+"""
+
+from __future__ import annotations
+
+import inspect
+import itertools
+import os
+import sys
+import types
+import warnings
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
+
+from . import display
+from ._compare_plan import Estimate, ProvidersSpec, check_budget
+from ._compare_progress import Reporter, make_reporter
+from ._compare_run import announce, plan, recent_job, run
+from ._compare_table import COLUMNS, summarize_table
+from ._compare_views import Gallery, cell_from_row, gallery_html, latency_cost_figure, rows_of
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from matplotlib.figure import Figure
+
+__all__ = ["compare", "summarize", "gallery", "plot", "sweep", "save_table", "COLUMNS"]
+
+
+# ---- the public functions ---------------------------------------------------------------
+
+def compare(prompt: str, providers: ProvidersSpec = None, repeats: int = 1, *, adapt: bool = False,
+            max_cost_usd: float | None = 5.0, reuse: bool = True, timeout: float | None = None,
+            progress: bool | str | Reporter = True, **params: Any) -> "pd.DataFrame":
+    """Send the same request to several providers, `repeats` times each, concurrently, and
+    return one row per job (columns: `COLUMNS`).
+
+    `providers`: names (`["xai", "apixo"]`, `"xai,apixo"`), `(name, model)` pairs, or a dict
+    name -> model; default every provider with a key in the environment (all five under
+    `gv.use_sandbox()`). `params` are the request's parameters (`duration`, `resolution`,
+    `aspect_ratio`, `image_urls`, ...). A provider that cannot honour one is skipped (status
+    "skipped", reason in `note`) unless `adapt=True`, which uses its nearest allowed value and
+    says so in `note`. Repeats are distinct jobs (`sample_index` 0..repeats-1); with
+    `reuse=True` an identical earlier job in the ledger is reused instead of paid again.
+
+    Before anything is sent the estimated cost is shown; `BudgetExceededError` is raised when
+    the known part exceeds `max_cost_usd` (None: no limit). Unpriced providers are listed as
+    unknown, not counted as zero. `timeout` (seconds) stops waiting for the whole batch;
+    `progress` shows a live table (notebook) or progress lines (stderr). An interrupt returns
+    the rows so far (`df.attrs["interrupted"]`); unfinished jobs keep running and
+    `gv.resume()` re-attaches.
+    """
+    reporter = make_reporter(progress)
+    batch = plan(prompt, providers, repeats, adapt=adapt, reuse=reuse, params=params)
+    estimate = Estimate(tuple(batch.lines()))
+    announce(reporter, estimate, max_cost_usd)
+    check_budget(estimate, max_cost_usd)
+    df = run(batch, reporter, timeout)
+    df.attrs["estimated_usd"] = estimate.known_usd
+    df.attrs["unknown_price"] = list(estimate.unknown)
+    return df
+
+
+def summarize(df: "pd.DataFrame") -> "pd.DataFrame":
+    """Per provider and model: `n` jobs run (skipped rows are counted in `skipped` instead),
+    `succeeded`, `success_rate`, `median_latency_s` and `p95_latency_s` (successful jobs),
+    `mean_cost_usd`, `cost_per_video_s` (USD per second of video) and `cost_source`."""
+    return summarize_table(df)
+
+
+def _source_for(row: Mapping[str, Any], embed: bool | None) -> tuple[str | None, str | None]:
+    """(src, note) for a row's video: the live job's result resolved by `display.video_source`
+    (which inlines sandbox clips), else the row's URL."""
+    if row.get("status") != "succeeded":
+        return None, None
+    job_id = row.get("job_id")
+    job = recent_job(job_id) if isinstance(job_id, str) else None
+    result = job.result() if job is not None else None
+    if result is not None and result.ok:
+        source = display.video_source(result, embed)
+        return source.src, source.note
+    url = row.get("video_url")
+    if isinstance(url, str) and not display.browser_can_load(url):
+        return None, "this URL cannot be loaded by a browser (in-process sandbox) and its job is gone"
+    return None, None
+
+
+def gallery(df: "pd.DataFrame", *, columns: int = 3, embed: bool | None = None) -> Gallery:
+    """The videos of a `compare()` table side by side, captioned with provider, model, shape,
+    latency and cost; failed and skipped rows show why. Returns an object that displays as
+    HTML in a notebook (`.html` holds the markup). Sandbox clips (which a browser cannot
+    fetch) are downloaded and inlined; `embed=True` inlines every video, `False` none."""
+    cells = []
+    for row in rows_of(df):
+        row = {k: (None if isinstance(v, float) and v != v else v) for k, v in row.items()}
+        if "duration_sent" in row:  # a sweep table: caption the request as sent
+            row.update({k: row.get(f"{k}_sent") for k in ("duration", "resolution", "aspect_ratio")
+                        if f"{k}_sent" in row})
+        src, note = _source_for(row, embed)
+        cells.append(cell_from_row(row, src, note))
+    return Gallery(tuple(cells), gallery_html(cells, columns))
+
+
+def plot(df: "pd.DataFrame", title: str | None = None) -> "Figure":
+    """Latency (x) against cost per video (y) of the successful jobs, labelled by provider.
+    A matplotlib `Figure` built without pyplot (safe under Agg and in notebooks)."""
+    return latency_cost_figure(rows_of(df), title)
+
+
+def save_table(df: "pd.DataFrame", path: str | os.PathLike[str]) -> Path:
+    """Write `df` by suffix: `.parquet`/`.pq` (needs pyarrow; falls back to CSV beside it with
+    a warning) or `.csv`/`.csv.gz`. Returns the path written."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    name = path.name.lower()
+    if name.endswith((".parquet", ".pq")):
+        try:
+            df.to_parquet(path, index=False)
+            return path
+        except ImportError as exc:
+            fallback = path.with_suffix(".csv")
+            warnings.warn(f"cannot write Parquet ({exc}); wrote CSV to {fallback} instead "
+                          "(pip install pyarrow for Parquet)", RuntimeWarning, stacklevel=2)
+            path = fallback
+    elif not name.endswith((".csv", ".csv.gz")):
+        raise ValueError(f"path={str(path)!r}: use a .parquet, .pq, .csv or .csv.gz suffix")
+    df.to_csv(path, index=False)
+    return path
+
+
+_COMPARE_KW = ("repeats", "adapt", "max_cost_usd", "reuse", "timeout", "progress")
+
+
+def sweep(prompts: str | Iterable[str], providers: ProvidersSpec = None,
+          grid: Mapping[str, Sequence[Any]] | None = None, *, path: str | os.PathLike[str] | None = None,
+          **kw: Any) -> "pd.DataFrame":
+    """Run `compare` for each prompt x each combination of `grid` (param -> list of values)
+    and concatenate the tables, with a `prompt` column and one column per grid parameter
+    holding the value asked for (where that name is also a request column, the value as sent
+    moves to `<name>_sent`). Other keywords go to `compare` (`repeats`, `adapt`,
+    `max_cost_usd`, `reuse`, `timeout`, `progress`) or are fixed request parameters.
+
+    The budget guard covers the whole sweep: everything is planned, and the total estimate
+    checked, before the first job is sent. With `path` the table is saved (`.parquet` when
+    pyarrow is installed, else `.csv`); `df.attrs["path"]` says where.
+    """
+    import pandas as pd
+
+    prompt_list = [prompts] if isinstance(prompts, str) else list(prompts)
+    if not prompt_list:
+        raise ValueError("sweep(): no prompts")
+    grid = {k: list(v) if not isinstance(v, (str, bytes)) else [v] for k, v in (grid or {}).items()}
+    options = {k: kw.pop(k) for k in _COMPARE_KW if k in kw}
+    clash = set(grid) & set(kw)
+    if clash:
+        raise ValueError(f"sweep(): {sorted(clash)} given both in grid and as a fixed parameter")
+    if path is not None and not str(path).lower().endswith((".parquet", ".pq", ".csv", ".csv.gz")):
+        raise ValueError(f"path={str(path)!r}: use a .parquet, .pq, .csv or .csv.gz suffix")
+    combos = [dict(zip(grid, values, strict=True)) for values in itertools.product(*grid.values())]
+    repeats = options.get("repeats", 1)
+    max_cost_usd = options.get("max_cost_usd", 5.0)
+    reporter = make_reporter(options.get("progress", True))
+    batches = [(prompt, combo, plan(prompt, providers, repeats, adapt=options.get("adapt", False),
+                                     reuse=options.get("reuse", True), params={**kw, **combo}))
+               for prompt in prompt_list for combo in combos]
+    estimate = Estimate(tuple(line for _, _, b in batches for line in b.lines()))
+    announce(reporter, estimate, max_cost_usd)
+    check_budget(estimate, max_cost_usd)
+    frames = []
+    for prompt, combo, batch in batches:
+        df = run(batch, make_reporter(options.get("progress", True)), options.get("timeout"))
+        interrupted = df.attrs.get("interrupted", False)
+        df = df.rename(columns={k: f"{k}_sent" for k in combo if k in df.columns})
+        df.insert(0, "prompt", prompt)
+        for i, (key, value) in enumerate(combo.items(), start=1):
+            df.insert(i, key, [value] * len(df))
+        frames.append(df)
+        if interrupted:
+            break
+    out = pd.concat(frames, ignore_index=True)
+    out.attrs["interrupted"] = any(f.attrs.get("interrupted", False) for f in frames)
+    out.attrs["estimated_usd"] = estimate.known_usd
+    if path is not None:
+        out.attrs["path"] = str(save_table(out, path))
+    return out
+
+
+class _CallableModule(types.ModuleType):
+    """`gv.compare` is both this submodule's name and the function's. Importing the submodule
+    (`from grokvid_nb.compare import ...`) binds the *module* as `grokvid_nb.compare`, which
+    would shadow the lazily exported function; calling the module therefore calls `compare`."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> "pd.DataFrame":
+        return compare(*args, **kwargs)
+
+
+__signature__ = inspect.signature(compare)
+sys.modules[__name__].__class__ = _CallableModule

@@ -1,0 +1,105 @@
+"""`gv.sweep` and the command line (`python -m grokvid_nb compare|providers`)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+import grokvid_nb as gv
+from grokvid_nb.__main__ import main
+
+REQUIRED = ["provider", "model", "status", "latency_s", "polls", "cost_usd", "cost_source",
+            "video_url", "error", "task_id"]
+
+
+def _has_pyarrow() -> bool:
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def test_sweep_prompts_by_grid(sandbox: Any, tmp_path: Path) -> None:
+    out = tmp_path / "sweep.parquet"
+    if _has_pyarrow():
+        df = gv.sweep(["a fox", "a heron"], providers=["apixo", "pixazo"], grid={"duration": [6, 12]},
+                      path=out, progress=False, resolution="480p")
+        saved = pd.read_parquet(out)
+    else:  # Parquet needs pyarrow: the table is written as CSV beside it, with a warning
+        with pytest.warns(RuntimeWarning, match="pyarrow"):
+            df = gv.sweep(["a fox", "a heron"], providers=["apixo", "pixazo"],
+                          grid={"duration": [6, 12]}, path=out, progress=False, resolution="480p")
+        saved = pd.read_csv(out.with_suffix(".csv"))
+    assert df.attrs["path"] == str(out if _has_pyarrow() else out.with_suffix(".csv"))
+    assert len(df) == 2 * 2 * 2 and len(saved) == len(df)
+    assert list(df.columns[:2]) == ["prompt", "duration"] and "duration_sent" in df.columns
+    assert set(REQUIRED) <= set(df.columns) and set(REQUIRED) <= set(saved.columns)
+    status = df.set_index(["prompt", "duration", "provider"])["status"]
+    assert status[("a fox", 12, "pixazo")] == "skipped"           # text route stops at 10 s
+    assert status[("a heron", 12, "apixo")] == "succeeded"
+    assert status[("a fox", 6, "pixazo")] == "succeeded"
+    assert sandbox.stats.submits["apixo"] == 4 and sandbox.stats.submits["pixazo"] == 2
+
+
+def test_sweep_budget_covers_the_whole_sweep(sandbox: Any) -> None:
+    # each combination alone ($0.30 at 480p) fits under $1; the sweep ($1.20) does not
+    with pytest.raises(gv.BudgetExceededError):
+        gv.sweep(["a", "b"], providers=["xai"], grid={"duration": [6, 6]}, max_cost_usd=1.0,
+                 progress=False, resolution="480p", aspect_ratio=["16:9"][0], repeats=2)
+    assert sum(sandbox.stats.submits.values()) == 0
+    with pytest.raises(ValueError, match="both in grid"):
+        gv.sweep("a", providers=["xai"], grid={"duration": [6]}, duration=6)
+    with pytest.raises(ValueError, match="suffix"):
+        gv.sweep("a", providers=["xai"], path="out.xlsx")
+
+
+def test_cli_providers_in_process(capsys: Any) -> None:
+    assert main(["providers"]) == 0
+    out = capsys.readouterr().out
+    for name in ("xai", "apixo", "pixazo", "xingchao", "apiinone", "grok_video3_pro", "$0.015/s at 480p"):
+        assert name in out
+
+
+def _run_cli(args: list[str], cwd: Path, home: Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_API_KEY")}
+    env.pop("GROKVID_TIME_SCALE", None)
+    env["GROKVID_HOME"] = str(home)
+    return subprocess.run([sys.executable, "-m", "grokvid_nb", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_cli_compare_in_the_sandbox(tmp_path: Path) -> None:
+    csv = tmp_path / "out.csv"
+    proc = _run_cli(["compare", "a lakeside at sunset", "--providers", "xai,apixo", "--repeats", "2",
+                     "--sandbox", "--duration", "6", "--resolution", "480p", "--aspect-ratio", "16:9",
+                     "--csv", str(csv), "--time-scale", "0.02"], tmp_path, tmp_path / "home")
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    assert "results:" in out and "summary:" in out and f"wrote {csv}" in out
+    assert "success_rate" in out and "median_latency_s" in out
+    assert out.count("succeeded") >= 4 and "0.09" in out and "reported" in out
+    assert "compare: estimated $0.78 for 4 new jobs" in proc.stderr  # 2 x 0.30 + 2 x 0.09
+    df = pd.read_csv(csv)
+    assert set(REQUIRED + ["request", "duration", "resolution", "aspect_ratio", "note"]) <= set(df.columns)
+    assert len(df) == 4 and (df["status"] == "succeeded").all()
+    assert sorted(df["cost_usd"]) == pytest.approx([0.09, 0.09, 0.30, 0.30])
+
+
+def test_cli_default_csv_path_and_budget_refusal(tmp_path: Path) -> None:
+    proc = _run_cli(["compare", "cheap", "--providers", "apiinone", "--sandbox"], tmp_path, tmp_path / "home")
+    assert proc.returncode == 0, proc.stderr
+    written = list(tmp_path.glob("grokvid-compare-*.csv"))
+    assert len(written) == 1 and str(written[0].resolve()) in proc.stdout
+
+    refused = _run_cli(["compare", "dear", "--providers", "xai", "--sandbox", "--repeats", "3",
+                        "--max-cost", "0.01"], tmp_path, tmp_path / "home2")
+    assert refused.returncode == 1
+    assert "error:" in refused.stderr and "nothing was sent" in refused.stderr
+    assert len(list(tmp_path.glob("grokvid-compare-*.csv"))) == 1

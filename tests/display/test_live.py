@@ -1,0 +1,148 @@
+"""Live job output: one display, updated in place (throttled) until the final video or error,
+through IPython's display protocol; and the same in a real kernel driven by nbclient."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+from IPython.core.displaypub import CapturingDisplayPublisher
+from nbclient import NotebookClient
+
+import grokvid_nb as gv
+from grokvid_nb import display as gv_display
+from grokvid_nb.display import JobWatcher, job_bundle
+from grokvid_nb.sandbox import Sandbox, SandboxConfig
+
+
+def test_watcher_throttles_and_always_ends_with_a_final_call(sandbox: object) -> None:
+    job = gv.Client("apixo").start("a lakeside [sandbox:latency=60]")  # 0.6 s at time_scale 0.01
+    updates: list[float] = []
+    finals: list[str] = []
+    watcher = JobWatcher(job, lambda j: updates.append(time.monotonic()),
+                         lambda j: finals.append(j.result().status.value),
+                         min_interval=0.25, heartbeat=0.1).start()
+    watcher.join(20)
+    assert finals == ["succeeded"]
+    gaps = [b - a for a, b in zip(updates, updates[1:])]
+    assert all(gap >= 0.24 for gap in gaps), gaps  # at most 4 updates a second
+    assert len(updates) >= 1  # the heartbeat moved the elapsed time while it ran
+
+
+def test_watcher_of_a_finished_job_makes_only_the_final_call(sandbox: object) -> None:
+    job = gv.Client("apiinone").start("quick one")
+    job.wait(20)
+    calls: list[str] = []
+    JobWatcher(job, lambda j: calls.append("update"), lambda j: calls.append("done")).start().join(5)
+    assert calls == ["done"]
+
+
+def test_job_display_updates_in_place_until_the_video(shell: CapturingDisplayPublisher,
+                                                      sandbox: object) -> None:
+    job = gv.Client("pixazo").start("a lakeside [sandbox:latency=80]")
+    job._ipython_display_()
+    first = shell.outputs[0]
+    display_id = first["transient"]["display_id"]
+    assert not first["update"]
+    assert set(first["data"]) == {"text/plain", "text/html"}
+    assert "grokvid-job" in first["data"]["text/html"] and "pixazo" in first["data"]["text/plain"]
+    job.wait(20)
+    deadline = time.monotonic() + 20
+    while "<video" not in shell.outputs[-1]["data"]["text/html"] and time.monotonic() < deadline:
+        time.sleep(0.02)
+    updates = shell.outputs[1:]
+    assert updates and all(u["update"] and u["transient"]["display_id"] == display_id for u in updates)
+    final = updates[-1]["data"]
+    assert 'src="data:video/mp4;base64,' in final["text/html"]  # sandbox URL: inlined
+    assert "pixazo · grok-imagine-video · 6 s clip" in final["text/html"]
+    assert "estimated" in final["text/html"]
+    assert "base64" not in final["text/plain"]
+
+
+def test_a_finished_job_displays_once_without_a_watcher(shell: CapturingDisplayPublisher,
+                                                        sandbox: object) -> None:
+    job = gv.Client("apiinone").start("[sandbox:fail] a lakeside")
+    job.wait(20)
+    assert gv_display.display_job(job) is None
+    assert len(shell.outputs) == 1
+    html_out = shell.outputs[0]["data"]["text/html"]
+    assert "grokvid-error" in html_out and job.error_code and job.error_code in html_out
+
+
+def test_repr_mimebundle_of_job_and_result(sandbox: object) -> None:
+    job = gv.Client("apiinone").start("a lakeside")
+    running = job._repr_mimebundle_()
+    assert set(running) == {"text/plain", "text/html"}
+    result = job.wait(20)
+    bundle = result._repr_mimebundle_()
+    assert bundle == job_bundle(job)
+    assert "<video" in bundle["text/html"]
+
+
+def test_after_download_the_local_copy_is_embedded(sandbox: object, tmp_path: Path) -> None:
+    result = gv.Client("apixo").start("a lakeside").wait(20)
+    path = result.download(tmp_path / "clip.mp4")
+    bundle = gv_display.result_bundle(result)
+    assert 'src="data:video/mp4;base64,' in bundle["text/html"]
+    assert path.name in bundle["text/plain"]
+    # embed=False always keeps the URL, even when the browser cannot load it
+    assert 'src="http://sandbox.invalid/' in gv_display.result_bundle(result, embed=False)["text/html"]
+
+
+def test_embed_true_inlines_a_loopback_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GROKVID_TIME_SCALE", "0.01")  # a served sandbox: the client's own clock
+    sb = Sandbox(SandboxConfig(time_scale=0.01))
+    with sb.serve(host="127.0.0.1", port=0) as base_url:
+        gv.use_sandbox(url=base_url)
+        try:
+            result = gv.Client("apiinone").start("a lakeside").wait(20)
+        finally:
+            gv.use_sandbox(False)
+        assert result.video_url.startswith("http://127.0.0.1:")
+        by_url = gv_display.result_bundle(result)["text/html"]
+        assert f'src="{result.video_url}"' in by_url  # loadable: kept as a URL
+        embedded = gv_display.result_bundle(result, embed=True)["text/html"]
+        assert 'src="data:video/mp4;base64,' in embedded
+
+
+KERNEL_CELLS = [
+    "import grokvid_nb as gv\n"
+    "sb = gv.use_sandbox(time_scale=0.01, seed=1)\n"
+    "job = gv.generate('a lakeside at sunset [sandbox:latency=150]', provider='apixo', duration=6)\n"
+    "job",
+    "res = job.wait(60)\n"
+    "import time; time.sleep(1.0)\n"  # the final update arrives while this cell runs
+    "print(res.status)",
+]
+
+
+@pytest.mark.kernel
+def test_a_saved_notebook_shows_the_final_video(tmp_path: Path) -> None:
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(src) for src in KERNEL_CELLS]
+    env = {"GROKVID_HOME": str(tmp_path / "home")}
+    old = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)  # inherited by the kernel process
+    try:
+        NotebookClient(nb, timeout=120, kernel_name="python3",
+                       resources={"metadata": {"path": str(tmp_path)}}).execute()
+    finally:
+        for key, value in old.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+    outputs = nb.cells[0].outputs
+    assert len(outputs) == 1 and outputs[0]["output_type"] == "display_data", outputs
+    data = outputs[0]["data"]
+    assert set(data) >= {"text/plain", "text/html"}
+    assert "<video" in data["text/html"] and 'src="data:video/mp4;base64,' in data["text/html"]
+    assert "<progress" not in data["text/html"]  # not a dead spinner
+    assert "apixo · grok-video · 6 s clip" in data["text/plain"]
+    assert "succeeded" in "".join(o.get("text", "") for o in nb.cells[1].outputs)
+    nbformat.write(nb, tmp_path / "saved.ipynb")
+    reopened = nbformat.read(tmp_path / "saved.ipynb", as_version=4)
+    assert "<video" in reopened.cells[0].outputs[0]["data"]["text/html"]

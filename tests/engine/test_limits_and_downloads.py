@@ -1,0 +1,85 @@
+"""Shared client-side rate limits, automatic downloads, and configured prices."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+import grokvid_nb as gv
+from grokvid_nb._ratelimit import RateLimiter
+
+DONE = {"status": "done", "video": {"url": "https://cdn.example/v.mp4", "duration": 6},
+        "progress": 100, "usage": {"cost_in_usd_ticks": 3_000_000_000}}
+
+
+def test_xai_limit_is_shared_by_every_job_of_the_provider(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GROKVID_TIME_SCALE", "0.05")  # 1 request per 0.05 s
+    stamps: list[float] = []
+    lock = threading.Lock()
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        with lock:
+            stamps.append(time.monotonic())
+        if request.method == "POST":
+            return httpx.Response(200, json={"request_id": f"t{len(stamps)}"})
+        return httpx.Response(200, json=DONE)
+
+    transport = httpx.MockTransport(handler)
+    jobs = [gv.Client("xai", api_key="k", base_url="http://limits.test", transport=transport)
+            .start(f"p{i}") for i in range(6)]  # six clients, one endpoint: one limiter
+    for job in jobs:
+        assert job.wait(30).ok
+    gaps = [b - a for a, b in zip(stamps, stamps[1:])]
+    assert len(stamps) >= 12
+    assert min(gaps) >= 0.045, gaps
+
+
+async def test_rate_limiter_windows_and_penalty() -> None:
+    now = [0.0]
+    limiter = RateLimiter(((2, 1.0),), clock=lambda: now[0])
+    await limiter.acquire()
+    await limiter.acquire()
+    assert limiter._wait_time(now[0]) == pytest.approx(1.0)
+    now[0] = 1.0
+    assert limiter._wait_time(now[0]) == 0.0
+    limiter.penalize(5.0)
+    assert limiter._wait_time(now[0]) == pytest.approx(5.0)
+
+
+def test_results_are_downloaded_as_soon_as_ready(tmp_path: Path) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.method == "POST":
+            return httpx.Response(200, json={"request_id": "auto"})
+        if request.url.host == "cdn.example":
+            return httpx.Response(200, content=b"\x00\x00\x00\x18ftypisom" + b"\x00" * 32,
+                                  headers={"content-type": "video/mp4"})
+        return httpx.Response(200, json=DONE)
+
+    client = gv.Client("xai", api_key="k", transport=httpx.MockTransport(handler),
+                       download_dir=tmp_path / "clips")
+    job = client.submit("auto download")
+    job.wait(30)
+    deadline = time.monotonic() + 10
+    while job.local_path is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert job.local_path is not None and job.local_path.parent == tmp_path / "clips"
+    assert job.local_path.read_bytes()[4:8] == b"ftyp"
+
+
+def test_configured_price_for_an_unpublished_model() -> None:
+    assert gv.estimate_cost("xingchao", duration=10, resolution="720p") is None
+    gv.set_price("xingchao", "grok_video3", per_second={"480p": 0.02, "720p": 0.04})
+    try:
+        assert gv.estimate_cost("xingchao", duration=10, resolution="720p") == pytest.approx(0.40)
+        table = gv.providers()
+        row = table[(table.provider == "xingchao") & (table.model == "grok_video3")].iloc[0]
+        assert "$0.04/s at 720p" in row.price
+        with pytest.raises(ValueError, match="published price"):
+            gv.set_price("apixo", per_call=0.01)
+    finally:
+        gv.set_price("xingchao", "grok_video3")
+    assert gv.estimate_cost("xingchao", duration=10, resolution="720p") is None

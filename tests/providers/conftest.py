@@ -1,0 +1,82 @@
+"""Shared fixtures for the sans-IO provider adapter tests.
+
+`fixtures/*.json` hold reply bodies. Copied verbatim from the provider pages in
+/work/shared/reference/seeds/: xai_submit, xai_processing (the page's "loading" mock),
+xai_done, xai_failed; every apixo_*; pixazo_submit, pixazo_completed,
+pixazo_callback_completed, pixazo_error, pixazo_insufficient_balance, pixazo_model_not_found;
+apiinone_submit, apiinone_error. Built from the shapes PROVIDERS.md describes because the pages
+show no example: xai_failed_error (`error: {code, message}`), every xingchao_* (the GlobalAiOpc
+shape) and apiinone_in_progress/completed/failed (the page never shows a finished task).
+
+Nothing here opens a socket: replies are constructed `httpx.Response` objects.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Callable
+
+import httpx
+import pytest
+
+from grokvid_nb._secrets import Secret
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+#: A realistic-looking key; tests assert it never shows up where it must not.
+KEY_TEXT = "gvtest-SECRET-0123456789abcdefXYZ"
+
+#: Reply texts (HTTP 200) no provider should send, for the "never KeyError/TypeError" tests.
+GENERIC_MALFORMED: list[tuple[str, str]] = [
+    ("empty", ""),
+    ("html", "<html><body>502 Bad Gateway</body></html>"),
+    ("truncated_json", '{"status": "done", "video": {"url": "https://cdn'),
+    ("null", "null"),
+    ("list", "[]"),
+    ("list_of_objects", json.dumps([{"status": "done", "request_id": "x"}])),
+    ("string", '"ok"'),
+    ("number", "42"),
+    ("empty_object", "{}"),
+    ("data_null", json.dumps({"code": 200, "data": None})),
+    ("data_list", json.dumps({"code": 200, "data": []})),
+    ("data_string", json.dumps({"code": 200, "data": "task_1"})),
+    ("status_null", json.dumps({"status": None})),
+    ("status_number", json.dumps({"status": 3, "data": {"state": 3}})),
+    ("status_list", json.dumps({"status": ["done"], "data": {"state": ["success"]}})),
+    ("status_object", json.dumps({"status": {"value": "done"}, "data": {"state": {"v": 1}}})),
+    ("ids_wrong_type", json.dumps({"request_id": 7, "id": ["x"], "data": {"taskId": 1, "task_id": None}})),
+    ("unknown_status", json.dumps({"status": "weird_status_word", "data": {"state": "weird_status_word"}})),
+]
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Parametrize any test taking `generic_malformed` over GENERIC_MALFORMED."""
+    if "generic_malformed" in metafunc.fixturenames:
+        metafunc.parametrize("generic_malformed", [body for _, body in GENERIC_MALFORMED],
+                             ids=[name for name, _ in GENERIC_MALFORMED])
+
+
+@pytest.fixture
+def key() -> Secret:
+    """The test key, wrapped."""
+    return Secret(KEY_TEXT)
+
+
+@pytest.fixture
+def fixture() -> Callable[[str], Any]:
+    """`fixture("xai_done")` -> the parsed JSON body of fixtures/xai_done.json."""
+    def load(name: str) -> Any:
+        return json.loads((FIXTURES / f"{name}.json").read_text(encoding="utf-8"))
+    return load
+
+
+@pytest.fixture
+def reply() -> Callable[..., httpx.Response]:
+    """`reply(status, body)` -> an `httpx.Response` with a JSON body (or `text=` raw text)."""
+    def make(status: int = 200, body: Any = None, *, text: str | None = None,
+             headers: dict[str, str] | None = None) -> httpx.Response:
+        if text is not None:
+            return httpx.Response(status, text=text, headers=headers)
+        return httpx.Response(status, json=body, headers=headers)
+    return make
