@@ -45,6 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ["GROKVID_TIME_SCALE"] = str(args.scale)
     os.environ.setdefault("GROKVID_HOME", tempfile.mkdtemp(prefix="grokvid-bench-"))
     import grokvid_nb as gv
+    from grokvid_nb._ratelimit import RateLimiter
     from grokvid_nb.sandbox import Sandbox, SandboxConfig
 
     providers = [p.strip() for p in args.providers.split(",") if p.strip()]
@@ -60,10 +61,14 @@ def main(argv: list[str] | None = None) -> int:
     jobs: list[tuple[str, int, "gv.Job"]] = []
     with sandbox.serve(host="127.0.0.1", port=0) as url:
         clients = {
-            (p, strategy): gv.Client(p, api_key="bench", base_url=url,
+            (p, strategy): gv.Client(p, api_key=f"bench-{strategy}", base_url=url,
                                      poll_interval=5.0 * args.scale if strategy == "fixed-5s" else None)
             for p in providers for strategy in ("fixed-5s", "adaptive")
         }
+        # each strategy gets its own account-sized rate limit (its own key, its own client-side
+        # limiter), so the baseline's requests never eat into xAI's 1 request/s of the other
+        for client in clients.values():
+            client.limiter = RateLimiter(client.limiter.limits)
         print(f"sandbox on {url}; {args.jobs} jobs x {len(providers)} providers x 2 strategies, "
               f"scale {args.scale:g}", file=sys.stderr)
         for i in range(args.jobs):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+import io
+
 import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
@@ -100,12 +103,27 @@ class Gallery:
 
 # ---- the plot ---------------------------------------------------------------------------
 
+@functools.cache
+def _figure_class() -> type:
+    from matplotlib.figure import Figure
+
+    class NotebookFigure(Figure):
+        """A Figure that shows itself as a PNG in a notebook without pyplot's inline backend
+        (and so survives in a saved notebook)."""
+
+        def _repr_png_(self) -> bytes:
+            buffer = io.BytesIO()
+            self.savefig(buffer, format="png", dpi=100)
+            return buffer.getvalue()
+
+    return NotebookFigure
+
+
 def latency_cost_figure(rows: Iterable[Mapping[str, Any]], title: str | None = None) -> "Figure":
     """A scatter of latency (x) against cost per video (y), one colour per provider (and
     model). Succeeded jobs only; a job whose cost is unknown is drawn as an `x` on the
     x axis and labelled as such. Built without pyplot, so it is safe under any backend."""
-    from matplotlib.figure import Figure
-
+    _NotebookFigure = _figure_class()
     groups: dict[str, dict[str, list[float]]] = {}
     for row in rows:
         if _value(row, "status") != "succeeded":
@@ -123,7 +141,7 @@ def latency_cost_figure(rows: Iterable[Mapping[str, Any]], title: str | None = N
         else:
             group["x"].append(float(latency))
             group["y"].append(float(cost))
-    fig = Figure(figsize=(7, 4.5), layout="constrained")
+    fig = _NotebookFigure(figsize=(7, 4.5), layout="constrained")
     ax = fig.add_subplot()
     colours = [f"C{i}" for i in range(10)]
     for i, (label, pts) in enumerate(groups.items()):

@@ -96,6 +96,11 @@ def test_plot_latency_vs_cost() -> None:
     assert any(label.startswith("xai") for label in labels)
     assert any("xingchao" in label and "unknown" in label for label in labels)
     assert not any("pixazo" in label for label in labels)  # failed jobs are not plotted
+    # shows itself in a notebook (and a saved one) without pyplot's inline backend
+    from IPython.core.formatters import format_display_data
+
+    bundle, _ = format_display_data(fig)
+    assert bundle["image/png"][:8] == b"\x89PNG\r\n\x1a\n"
     buf = io.BytesIO()
     fig.savefig(buf, format="png")  # renders without pyplot or a display
     assert buf.getvalue()[:4] == b"\x89PNG"

@@ -202,3 +202,11 @@ def test_validation_happens_before_any_request() -> None:
     with pytest.raises(gv.ValidationError, match="duration"):
         client(script).submit("p", duration=99)
     assert script.seen == []
+
+
+async def test_await_job_from_async_code() -> None:
+    script = Script([], [{"status": "processing", "progress": 10}, DONE])
+    job = await client(script).submit_async("async prompt")
+    assert job.task_id == "task-1"
+    res = await job
+    assert res.ok and res.cost_source == "reported"
