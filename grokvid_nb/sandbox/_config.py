@@ -67,7 +67,8 @@ class ProviderProfile:
     With ``latency_model="by_request"`` (the default) latency grows with the clip's length
     within ``durations`` (the provider's duration range) and is 10 % longer at 720p, as the
     providers say ("longer durations and 720p take longer"), with +-``jitter`` noise (so a
-    task may end a little outside ``latency``, as "about 40-60 s" allows). ``latency_model="uniform"`` draws uniformly from ``latency`` instead.
+    task may end a little outside ``latency``, as "about 40-60 s" allows). A range with equal
+    ends is exact: ``latency=(1, 1)`` always takes 1 s. ``latency_model="uniform"`` draws uniformly from ``latency`` instead.
     """
 
     latency: tuple[float, float]

@@ -181,7 +181,7 @@ def sample_fate(
     Always draws the same number of values so magic words never shift the sequence
     of the seeded generator for later tasks.
     """
-    if profile.latency_model == "uniform":
+    if profile.latency_model == "uniform" or profile.latency[0] == profile.latency[1]:
         raw_latency = rng.uniform(*profile.latency)
     else:
         noise = rng.uniform(-profile.jitter, profile.jitter)

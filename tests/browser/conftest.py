@@ -130,7 +130,8 @@ def jupyter_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterLab
     cmd = [
         sys.executable, "-m", "jupyterlab", "--no-browser",
         "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
-        f"--ServerApp.token={token}", "--ServerApp.open_browser=False",
+        # (ServerApp.token is deprecated since jupyter_server 2.0 in favour of this)
+        f"--IdentityProvider.token={token}", "--ServerApp.open_browser=False",
         f"--ServerApp.root_dir={root}", "--ServerApp.terminals_enabled=False",
         # no outbound calls: update check, news feed, the PyPI-backed extension manager
         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
@@ -138,6 +139,8 @@ def jupyter_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterLab
         # lets the tests run JupyterLab commands (run all, save) like galata does
         "--LabApp.expose_app_in_browser=True",
     ]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:  # containers/CI often run as root
+        cmd.append("--allow-root")
     log_path = base / "jupyterlab.log"
     log = log_path.open("wb")
     proc = subprocess.Popen(cmd, env=env, cwd=root, stdout=log, stderr=subprocess.STDOUT,
@@ -161,8 +164,8 @@ def jupyter_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterLab
             time.sleep(0.25)
         yield lab
     finally:
-        lab.shutdown_sessions() if proc.poll() is None else None
         if proc.poll() is None:
+            lab.shutdown_sessions()
             proc.terminate()  # SIGTERM: the server shuts its kernels down
             try:
                 proc.wait(SERVER_STOP_TIMEOUT)

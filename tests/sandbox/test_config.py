@@ -52,7 +52,7 @@ def test_default_latencies_match_the_docs() -> None:
 
 
 async def _fates(seed: int, clock: ManualClock) -> list[tuple[float, str]]:
-    profile = ProviderProfile(latency=(10, 50), failure_rate=0.3)
+    profile = ProviderProfile(latency=(10, 50), failure_rate=0.3, latency_model="uniform")
     sandbox = Sandbox(SandboxConfig(time_scale=0.5, seed=seed, clock=clock, providers={"apixo": profile}))
     async with httpx.AsyncClient(transport=sandbox.transport(), base_url="http://s") as c:
         for _ in range(12):
@@ -65,6 +65,24 @@ async def test_seed_makes_fates_reproducible(clock: ManualClock) -> None:
     a, b, c = await _fates(7, clock), await _fates(7, clock), await _fates(8, clock)
     assert a == b != c
     assert all(5 <= latency <= 25 for latency, _ in a)  # (10..50) * time_scale 0.5
+
+
+def test_latency_grows_with_clip_length_and_resolution() -> None:
+    import random
+
+    from grokvid_nb.sandbox._core import sample_fate, typical_latency
+
+    profile = ProviderProfile(latency=(40.0, 60.0), durations=(6.0, 30.0), jitter=0.08)
+    assert typical_latency(profile, 6, "480p") == 40.0
+    assert typical_latency(profile, 30, "480p") == 60.0
+    assert typical_latency(profile, 18, "720p") == 50.0 * 1.1
+    rng = random.Random(1)
+    for _ in range(200):
+        latency, queue, outcome, _fail = sample_fate(rng, profile, "p", 1.0, 6, "480p")
+        assert 40.0 * 0.92 <= latency <= 40.0 * 1.08 and outcome == "success"
+        assert queue == latency * profile.queue_fraction
+    with pytest.raises(ValueError, match="latency_model"):
+        SandboxConfig(providers={"apixo": ProviderProfile(latency=(1, 2), latency_model="gauss")})
 
 
 async def test_failure_and_expire_rates(clock: ManualClock) -> None:
