@@ -8,7 +8,7 @@ from typing import Any
 from ._client import Client
 from ._job import Job
 from ._ledger import Ledger, default_ledger
-from ._sandbox_mode import SANDBOX_BASE_URL, sandbox_route
+from ._sandbox_mode import is_in_process_sandbox, sandbox_route
 
 __all__ = ["generate", "resume"]
 
@@ -38,14 +38,15 @@ def resume(ledger: Ledger | None = None) -> list[Job]:
                 "the process ended before the submit's reply was recorded; a task may have been "
                 "created and charged. It was NOT resent: check the provider's dashboard."))
             continue
-        if row.endpoint == SANDBOX_BASE_URL and (route is None or route[0] != SANDBOX_BASE_URL):
+        in_process = is_in_process_sandbox(row.endpoint)
+        if in_process and (route is None or route[0] != row.endpoint):
             ledger.update(row.job_id, state="unknown", error_code="sandbox_gone",
                           error_message="this job ran on an in-process sandbox that no longer exists")
             continue
         key = (row.provider, row.endpoint)
         try:
             if key not in clients:
-                base = None if row.endpoint == SANDBOX_BASE_URL else row.endpoint
+                base = None if in_process else row.endpoint
                 clients[key] = Client(row.provider, base_url=base, ledger=ledger)
             jobs.append(clients[key]._attach(row, None, reused=False))
         except Exception as exc:  # e.g. a key that is no longer set: keep the row, say why

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+import uuid
 from typing import TYPE_CHECKING, Any, Callable
 
 import httpx
@@ -11,13 +12,16 @@ import httpx
 if TYPE_CHECKING:
     from .sandbox import Sandbox
 
-__all__ = ["use_sandbox", "sandbox_route", "sandbox_by_default", "SANDBOX_BASE_URL", "active_sandbox"]
+__all__ = ["use_sandbox", "sandbox_route", "sandbox_by_default", "is_in_process_sandbox",
+           "SANDBOX_DOMAIN", "active_sandbox"]
 
-#: The base URL of the in-process sandbox (`.invalid` never resolves, so nothing leaves).
-SANDBOX_BASE_URL = "http://sandbox.invalid"
+#: In-process sandboxes live under this domain (`.invalid` never resolves, so nothing leaves).
+#: Each one gets its own host, so the ledger never mixes up jobs of two sandboxes: a job of an
+#: earlier process's sandbox (gone with that process) is never "reused" or resumed.
+SANDBOX_DOMAIN = "sandbox.invalid"
 
 _lock = threading.Lock()
-_state: dict[str, Any] = {"sandbox": None, "url": None, "explicit": False}
+_state: dict[str, Any] = {"sandbox": None, "url": None, "explicit": False, "base_url": None}
 
 
 def use_sandbox(enabled: bool = True, *, url: str | None = None, **config: Any) -> "Sandbox | None":
@@ -42,8 +46,15 @@ def use_sandbox(enabled: bool = True, *, url: str | None = None, **config: Any) 
         # the client scales its own rate limits with GROKVID_TIME_SCALE; the emulator matches
         config.setdefault("scale_rate_limits", True)
         sandbox = Sandbox(SandboxConfig(**config))
-        _state.update(sandbox=sandbox, url=None)
+        _state.update(sandbox=sandbox, url=None,
+                      base_url=f"http://s{uuid.uuid4().hex[:12]}.{SANDBOX_DOMAIN}")
         return sandbox
+
+
+def is_in_process_sandbox(url: str) -> bool:
+    """True for the base URL of an in-process sandbox (this process's or an earlier one's)."""
+    host = httpx.URL(url).host
+    return host == SANDBOX_DOMAIN or host.endswith("." + SANDBOX_DOMAIN)
 
 
 def active_sandbox() -> "Sandbox | None":
@@ -66,4 +77,4 @@ def sandbox_route() -> tuple[str, Callable[[], httpx.AsyncBaseTransport] | None,
         sandbox = _state["sandbox"]
         if sandbox is None:
             return None
-        return SANDBOX_BASE_URL, sandbox.transport, sandbox.config.time_scale
+        return _state["base_url"], sandbox.transport, sandbox.config.time_scale

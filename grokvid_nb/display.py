@@ -19,7 +19,7 @@ Where the video comes from (`video_source`):
   on the Jupyter server (downloads live in `GROKVID_HOME`, usually outside it), and not at
   all on nbviewer/GitHub. Files above `EMBED_MAX_BYTES` keep the URL instead;
 * an inlined copy when the URL cannot load in a browser (the in-process sandbox serves
-  `http://sandbox.invalid/...`; `.invalid` never resolves) or when `embed=True`.
+  `http://<id>.sandbox.invalid/...`; `.invalid` never resolves) or when `embed=True`.
 
 `display_job(job)` (what `Job._ipython_display_` calls) shows a job and keeps that one
 output up to date from a small watcher thread (at most 4 updates a second, a heartbeat for

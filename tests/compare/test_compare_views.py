@@ -77,7 +77,7 @@ def test_gallery_html_is_pure_and_gridded() -> None:
 def test_gallery_inlines_sandbox_clips(sandbox: Any) -> None:
     df = gv.compare("a kite", providers=["apixo", "xai"], progress=False, duration=6, resolution="480p")
     html = gv.gallery(df).html
-    # http://sandbox.invalid never loads in a browser, so the clips are downloaded and inlined
+    # http://<id>.sandbox.invalid never loads in a browser, so the clips are downloaded and inlined
     assert html.count('<video src="data:video/mp4;base64,') == 2
     assert "sandbox.invalid" not in html.split("<figcaption")[0]
     assert "apixo · grok-video · #0 · 6 s 480p 3:2" in html

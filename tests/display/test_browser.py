@@ -26,7 +26,7 @@ def page_html(figures: list[str]) -> str:
 
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed at /usr/bin/chromium")
 def test_video_html_plays_in_chromium(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    # 1) in-process sandbox: the URL is http://sandbox.invalid/..., so the display inlines it
+    # 1) in-process sandbox: the URL is http://<id>.sandbox.invalid/..., so the display inlines it
     gv.use_sandbox(time_scale=0.01, seed=2)
     try:
         inlined = gv.Client("apixo").start("a lakeside at sunset", duration=6).wait(30)

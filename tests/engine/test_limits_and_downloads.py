@@ -83,3 +83,18 @@ def test_configured_price_for_an_unpublished_model() -> None:
     finally:
         gv.set_price("xingchao", "grok_video3")
     assert gv.estimate_cost("xingchao", duration=10, resolution="720p") is None
+
+
+def test_each_in_process_sandbox_is_its_own_endpoint() -> None:
+    """A later process's sandbox never reuses or resumes the jobs of an earlier, vanished one."""
+    try:
+        gv.use_sandbox(time_scale=0.01)
+        first = gv.Client("apixo").submit("same prompt")
+        assert first.wait(30).ok
+        gv.use_sandbox(time_scale=0.01)  # as a new kernel would
+        second = gv.Client("apixo").submit("same prompt")
+        assert not second.reused and second.task_id != first.task_id
+        assert second.client.endpoint != first.client.endpoint
+        assert second.client.endpoint.endswith(".sandbox.invalid")
+    finally:
+        gv.use_sandbox(False)
