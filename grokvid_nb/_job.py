@@ -82,6 +82,7 @@ class Job:
         self._submitted: concurrent.futures.Future[None] = concurrent.futures.Future()
         self._task: asyncio.Task[None] | None = None
         self._cancel_requested = False
+        self._submit_in_flight = False
 
     # ---- public surface -----------------------------------------------------------------
     @property
@@ -162,7 +163,7 @@ class Job:
     def download(self, dest: str | Path | None = None) -> Path:
         """Stream the video to `dest` (a file or directory; default `GROKVID_HOME/downloads`),
         atomically, and return the path. No credentials are sent with it."""
-        return _loop.run_sync(self.download_async(dest))
+        return _loop.run_sync(self._download(dest))
 
     async def download_async(self, dest: str | Path | None = None) -> Path:
         """`download()` for async code (runs on the engine loop)."""
@@ -262,7 +263,9 @@ class Job:
             return
         self._cancel_requested = True
         task = self._task
-        if task is not None:
+        # never cut a submit off mid-flight: its reply may carry the id of a paid task. The
+        # runner sees the job has ended as soon as the reply is in, records the id, and stops.
+        if task is not None and not self._submit_in_flight:
             loop = _loop.engine_loop()
             loop.call_soon_threadsafe(task.cancel)
         # finish from here as well, so wait() returns even if the loop is busy
@@ -362,6 +365,7 @@ class Job:
         client.ledger.update(self.job_id, submitted_at=self.submitted_at)
         for attempt in range(_SUBMIT_ATTEMPTS):
             request = adapter.build_submit(self.request, client.endpoint, client.key)
+            self._submit_in_flight = True
             try:
                 response = await client.send(request)
             except _NOT_SENT as exc:
@@ -397,10 +401,19 @@ class Job:
                                  message=str(exc))
                     return False
                 else:
-                    client.ledger.update(self.job_id, task_id=self.task_id, accepted_at=time.time(),
-                                         state=State.QUEUED.value)
+                    self._submit_in_flight = False
+                    with self._lock:
+                        if self._done.done():
+                            # stopped while the submit was in flight: keep the paid task's id
+                            # (gv.resume() or an identical request re-attaches), poll no more
+                            client.ledger.update(self.job_id, task_id=self.task_id,
+                                                 accepted_at=time.time())
+                            return False
+                        client.ledger.update(self.job_id, task_id=self.task_id,
+                                             accepted_at=time.time(), state=State.QUEUED.value)
                     self._set(state=State.QUEUED)
                     return True
+            self._submit_in_flight = False
             log.info("grokvid_nb: submit to %s not accepted (%s); retrying", self.provider, reason)
             if self._cancel_requested or not await self._sleep_until(self._backoff(attempt, hint)):
                 break

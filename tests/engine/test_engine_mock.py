@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -189,8 +190,6 @@ def test_download_rejects_non_video(tmp_path: Path) -> None:
 
 
 def test_fixed_poll_interval_is_used() -> None:
-    import time
-
     script = Script([], [{"status": "processing"}] * 2 + [DONE])
     start = time.monotonic()
     client(script, poll_interval=0.3).submit("p").wait(20)
@@ -210,3 +209,29 @@ async def test_await_job_from_async_code() -> None:
     assert job.task_id == "task-1"
     res = await job
     assert res.ok and res.cost_source == "reported"
+
+
+def test_stopping_during_the_submit_keeps_the_paid_task_id() -> None:
+    import asyncio
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        if request.method == "POST":
+            await asyncio.sleep(0.5)  # the provider is slow to answer the submit
+            return httpx.Response(200, json={"request_id": "slow-task"})
+        return httpx.Response(200, json=DONE)
+
+    c = client(handler)
+    job = c.start("slow submit")
+    res = job.wait(timeout=0.1)  # gives up while the submit is in flight
+    assert res.status == "timed_out"
+    row = None
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        row = c.ledger.get(job.job_id)
+        if row is not None and row.task_id:
+            break
+        time.sleep(0.05)
+    assert row is not None and row.task_id == "slow-task" and row.state == "timed_out"
+    resumed = c.resume()  # this client holds the key and the transport
+    assert [j.task_id for j in resumed] == ["slow-task"]
+    assert resumed[0].wait(20).ok
