@@ -82,18 +82,21 @@ class JupyterLab:
 
 
 def _ensure_venv_kernel(env: dict[str, str]) -> None:
-    """The `python3` kernel the server will use must run this venv's Python."""
+    """The `python3` kernel the server will use must run this venv's Python: a spec inside
+    sys.prefix whose interpreter is this venv's (as `scripts/test.sh` installs it)."""
     out = subprocess.run([sys.executable, "-m", "jupyter", "kernelspec", "list", "--json"],
                          env=env, capture_output=True, text=True, timeout=60, check=True)
     spec = json.loads(out.stdout)["kernelspecs"].get("python3")
-    prefix = Path(sys.prefix).resolve()
-    if spec is not None and Path(spec["resource_dir"]).resolve().is_relative_to(prefix):
-        argv0 = spec.get("spec", {}).get("argv", [""])[0]
-        if argv0 in ("python", "python3") or Path(argv0).resolve().is_relative_to(prefix) \
-                or Path(argv0).parent == Path(sys.executable).parent:
+    if spec is not None:
+        inside = Path(spec["resource_dir"]).resolve().is_relative_to(Path(sys.prefix).resolve())
+        argv0 = (spec.get("spec", {}).get("argv") or [""])[0]
+        # a venv's python is a symlink out of the venv: compare the unresolved directory
+        ours = argv0 in ("python", "python3") or Path(argv0).parent == Path(sys.executable).parent
+        if inside and ours:
             return
-    subprocess.run([sys.executable, "-m", "ipykernel", "install", "--sys-prefix", "--name", "python3"],
-                   env=env, capture_output=True, text=True, timeout=120, check=True)
+    subprocess.run([sys.executable, "-m", "ipykernel", "install", "--sys-prefix",
+                    "--name", "python3"], env=env, capture_output=True, text=True, timeout=120,
+                   check=True)
 
 
 def _write_isolated_config(config_dir: Path) -> None:

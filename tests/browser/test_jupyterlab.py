@@ -14,7 +14,6 @@ What these prove, in the browser a user would have:
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -166,6 +165,9 @@ def test_job_video_plays_in_untrusted_notebook(jupyter_lab: JupyterLab, tab: Tab
     assert page.evaluate(_CELLS_TRUSTED) == [False, False]
 
     page.evaluate(_WATCH_CARDS)
+    # NB: JupyterLab marks a cell trusted once it runs in this session, so the live outputs
+    # below render unsanitized; the sanitized (untrusted) rendering of the same outputs is
+    # checked by test_saved_video_plays_when_reopened_untrusted
     run_all(tab)
     video = page.wait_for_selector(".jp-NotebookPanel:visible .jp-OutputArea-output video",
                                    state="attached", timeout=VIDEO_MS)
@@ -214,7 +216,8 @@ def test_saved_video_plays_when_reopened_untrusted(jupyter_lab: JupyterLab, tab:
     if "saved" not in shared:
         pytest.skip("test_job_video_plays_in_untrusted_notebook did not save its notebook")
     nb = nbformat.from_dict(shared["saved"])
-    nb.metadata["grokvid_test"] = "untrusted copy"  # a new hash: the saved signature no longer applies
+    # a new hash: the signature the server stored when it saved test 1's notebook no longer applies
+    nb.metadata["grokvid_test"] = "untrusted copy"
     # a control: JupyterLab strips src from <source> in untrusted output (why grokvid puts
     # src on <video>); seeing it stripped proves this page renders through the sanitizer
     control = new_code_cell("# control", outputs=[new_output(
@@ -231,8 +234,9 @@ def test_saved_video_plays_when_reopened_untrusted(jupyter_lab: JupyterLab, tab:
     page = tab.page
     open_notebook(tab, jupyter_lab, name, kernel=False)
     assert page.evaluate(_CELLS_TRUSTED) == [False, False, False]
-    page.wait_for_selector(".jp-NotebookPanel:visible video.gv-control", state="attached", timeout=VIDEO_MS)
-    assert page.eval_on_selector(".jp-NotebookPanel:visible video.gv-control source", "s => s.hasAttribute('src')") is False
+    control_video = ".jp-NotebookPanel:visible video.gv-control"
+    page.wait_for_selector(control_video, state="attached", timeout=VIDEO_MS)
+    assert page.eval_on_selector(f"{control_video} source", "s => s.hasAttribute('src')") is False
     video = page.wait_for_selector(".jp-NotebookPanel:visible figure.grokvid-video video",
                                    state="attached", timeout=VIDEO_MS)
     video.scroll_into_view_if_needed()
