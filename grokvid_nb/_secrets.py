@@ -7,6 +7,7 @@ that must send the key calls `reveal()` at the last moment, inside an adapter's 
 from __future__ import annotations
 
 import re
+from typing import NoReturn
 
 __all__ = ["Secret", "redact"]
 
@@ -38,7 +39,7 @@ class Secret:
     def __hash__(self) -> int:
         return hash(("Secret", self._value))
 
-    def __reduce__(self) -> object:
+    def __reduce__(self) -> NoReturn:
         raise TypeError("Secret objects are not picklable: keys must not be written anywhere")
 
 

@@ -392,6 +392,7 @@ class VideoForm(widgets.VBox):
             client = self._clients.get(adapter.name)
             self.key_info.value = key_info_html(adapter, client)
             self.prompt_count.value = prompt_count_html(len(self.prompt.value), spec.prompt_max)
+            problem: str | None
             try:
                 request = self.validate()
             except ValidationError as exc:

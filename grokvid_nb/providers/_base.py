@@ -56,7 +56,8 @@ class Price:
         """USD for one video, or None when the rule cannot price these parameters."""
         if self.per_call is not None:
             return self.per_call
-        if self.per_second is None or duration is None or resolution not in self.per_second:
+        if self.per_second is None or duration is None or resolution is None \
+                or resolution not in self.per_second:
             return None
         return round(self.per_second[resolution] * float(duration), 6)
 
@@ -516,6 +517,11 @@ def text(value: Any) -> str | None:
     if value is None or value == "":
         return None
     return value if isinstance(value, str) else json.dumps(value, default=str)
+
+
+def mapping(value: Any) -> dict[str, Any]:
+    """`value` if it is a JSON object, else an empty one (for optional nested objects)."""
+    return value if isinstance(value, dict) else {}
 
 
 def field_list(value: Any) -> tuple[str, ...]:

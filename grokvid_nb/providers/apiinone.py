@@ -11,7 +11,7 @@ what it could not find. No duration, resolution or aspect ratio; a flat 24 credi
 from __future__ import annotations
 
 import json
-from typing import Any, Iterator, Mapping
+from typing import Any, ClassVar, Iterator, Mapping
 
 import httpx
 
@@ -32,7 +32,7 @@ class ApiInOne(Provider):
     default_base_url = "https://apiin.one"
     default_model = "grok-imagine"
     polling = PollingPrior(first_poll=20.0, typical=(30.0, 60.0), interval=5.0)
-    models: Mapping[str, ModelSpec] = {
+    models: ClassVar[Mapping[str, ModelSpec]] = {
         "grok-imagine": ModelSpec("grok-imagine", {
             "text-to-video": ModeSpec("text-to-video", prompt_max=5000, output_duration=_CLIP_SECONDS,
                                       price=_PRICE),
@@ -83,7 +83,7 @@ class ApiInOne(Provider):
 
     def parse_poll(self, response: httpx.Response) -> TaskStatus:
         body = self._body(response)
-        data = body.get("data") if isinstance(body.get("data"), dict) else body
+        data: dict[str, Any] = body["data"] if isinstance(body.get("data"), dict) else body
         raw = _status_of(data)
         if raw is None and data is not body:
             raw, data = _status_of(body), body  # the task itself at the top level

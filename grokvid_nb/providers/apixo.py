@@ -9,7 +9,7 @@ holding `resultUrls`; failures carry `failCode`/`failMsg`. Times are Unix millis
 from __future__ import annotations
 
 import json
-from typing import Any, Mapping
+from typing import Any, ClassVar, Mapping
 
 import httpx
 
@@ -35,7 +35,7 @@ class Apixo(Provider):
     default_base_url = "https://api.apixo.ai"
     default_model = "grok-video"
     polling = PollingPrior(first_poll=30.0, typical=(40.0, 60.0), interval=5.0)
-    models: Mapping[str, ModelSpec] = {
+    models: ClassVar[Mapping[str, ModelSpec]] = {
         "grok-video": ModelSpec("grok-video", {
             "text-to-video": ModeSpec("text-to-video", aspect_ratios=_RATIOS,
                                       default_aspect_ratio="3:2", **_COMMON),

@@ -9,13 +9,13 @@ not charged); `output.media_url` is a list.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any, ClassVar, Mapping
 
 import httpx
 
 from .._secrets import Secret
 from .._types import State, TaskStatus, VideoRequest
-from ._base import ModeSpec, ModelSpec, PollingPrior, Price, Provider, field_list, parse_time, path_segment, text
+from ._base import ModeSpec, ModelSpec, PollingPrior, Price, Provider, field_list, mapping, parse_time, path_segment, text
 
 _RATIOS = ("16:9", "4:3", "3:2", "1:1", "2:3", "3:4", "9:16")
 _RES = ("480p", "720p")
@@ -38,7 +38,7 @@ class Pixazo(Provider):
     default_base_url = "https://gateway.pixazo.ai"
     default_model = "grok-imagine-video"
     polling = PollingPrior(first_poll=10.0, typical=(15.0, 110.0), interval=5.0)
-    models: Mapping[str, ModelSpec] = {
+    models: ClassVar[Mapping[str, ModelSpec]] = {
         "grok-imagine-video": ModelSpec("grok-imagine-video", {
             "text-to-video": ModeSpec(
                 "text-to-video", durations=range(3, 11), default_duration=6,
@@ -92,7 +92,7 @@ class Pixazo(Provider):
             raise self.unexpected(response, "expected a JSON object")
         raw = body.get("status")
         state = self.map_state(raw, self._STATES, response)
-        output = body.get("output") if isinstance(body.get("output"), dict) else {}
+        output = mapping(body.get("output"))
         urls = field_list(output.get("media_url"))
         if state is State.SUCCEEDED and not urls:
             raise self.unexpected(response, "status is COMPLETED but output.media_url is empty")

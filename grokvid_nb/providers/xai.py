@@ -9,13 +9,13 @@ cost as `usage.cost_in_usd_ticks`, where 1 USD = 10**10 ticks (docs.x.ai; the se
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any, ClassVar, Mapping
 
 import httpx
 
 from .._secrets import Secret
 from .._types import State, TaskStatus, VideoRequest
-from ._base import ModeSpec, ModelSpec, PollingPrior, Price, Provider, field_list, number, parse_time, path_segment, text
+from ._base import ModeSpec, ModelSpec, PollingPrior, Price, Provider, field_list, mapping, number, parse_time, path_segment, text
 
 TICKS_PER_USD = 10_000_000_000
 
@@ -60,7 +60,7 @@ class XAI(Provider):
     reports_cost = True
     polling = PollingPrior(first_poll=10.0, typical=(20.0, 60.0), interval=5.0)
     rate_limits = ((1, 1.0), (60, 60.0))
-    models: Mapping[str, ModelSpec] = {
+    models: ClassVar[Mapping[str, ModelSpec]] = {
         "grok-imagine-video": ModelSpec("grok-imagine-video", _modes(_PRICE)),
         "grok-imagine-video-1.5": ModelSpec(
             "grok-imagine-video-1.5", _modes(Price()), note="price not published; cost is reported"),
@@ -108,11 +108,11 @@ class XAI(Provider):
         if not isinstance(body, dict):
             raise self.unexpected(response, "expected a JSON object")
         state = self.map_state(body.get("status"), self._STATES, response)
-        video = body.get("video") if isinstance(body.get("video"), dict) else {}
+        video = mapping(body.get("video"))
         urls = field_list(video.get("url"))
         if state is State.SUCCEEDED and not urls:
             raise self.unexpected(response, "status is done but video.url is missing")
-        usage = body.get("usage") if isinstance(body.get("usage"), dict) else {}
+        usage = mapping(body.get("usage"))
         ticks = number(usage.get("cost_in_usd_ticks"))
         cost = ticks / TICKS_PER_USD if ticks is not None else None
         code = message = None

@@ -9,7 +9,7 @@ No prices are published, so cost is unknown unless configured.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any, ClassVar, Mapping
 
 import httpx
 
@@ -39,7 +39,7 @@ class XingChao(Provider):
     base_url_env = "XINGCHAO_BASE_URL"
     default_model = "grok_video3"
     polling = PollingPrior(first_poll=20.0, typical=(60.0, 120.0), interval=5.0)
-    models: Mapping[str, ModelSpec] = {
+    models: ClassVar[Mapping[str, ModelSpec]] = {
         "grok_video3": _model(
             "grok_video3", per_call=False, durations=range(6, 31), default_duration=10,
             aspect_ratios=("16:9", "9:16", "1:1", "3:2", "2:3"), default_aspect_ratio="16:9",
