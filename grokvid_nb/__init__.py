@@ -12,7 +12,11 @@ df = gv.compare("a lakeside at sunset")   # every provider, one table of latency
 from __future__ import annotations
 
 import importlib
+import logging
 from typing import Any
+
+# a library logs, the application decides where it goes (retries are logged at INFO)
+logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 __version__ = "0.1.0"
 

@@ -18,26 +18,25 @@ REQUIRED = ["provider", "model", "status", "latency_s", "polls", "cost_usd", "co
             "video_url", "error", "task_id"]
 
 
-def _has_pyarrow() -> bool:
-    try:
-        import pyarrow  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-def test_sweep_prompts_by_grid(sandbox: Any, tmp_path: Path) -> None:
+@pytest.mark.parametrize("pyarrow_missing", [False, True], ids=["parquet", "csv-fallback"])
+def test_sweep_prompts_by_grid(sandbox: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                               pyarrow_missing: bool) -> None:
     out = tmp_path / "sweep.parquet"
-    if _has_pyarrow():
-        df = gv.sweep(["a fox", "a heron"], providers=["apixo", "pixazo"], grid={"duration": [6, 12]},
-                      path=out, progress=False, resolution="480p")
+    kw: dict[str, Any] = dict(providers=["apixo", "pixazo"], grid={"duration": [6, 12]}, path=out,
+                              progress=False, resolution="480p")
+    if not pyarrow_missing:
+        df = gv.sweep(["a fox", "a heron"], **kw)
         saved = pd.read_parquet(out)
+        assert df.attrs["path"] == str(out)
     else:  # Parquet needs pyarrow: the table is written as CSV beside it, with a warning
+        def no_pyarrow(*_a: Any, **_k: Any) -> None:
+            raise ImportError("Unable to find a usable engine; tried using: 'pyarrow'")
+
+        monkeypatch.setattr(pd.DataFrame, "to_parquet", no_pyarrow)
         with pytest.warns(RuntimeWarning, match="pyarrow"):
-            df = gv.sweep(["a fox", "a heron"], providers=["apixo", "pixazo"],
-                          grid={"duration": [6, 12]}, path=out, progress=False, resolution="480p")
+            df = gv.sweep(["a fox", "a heron"], **kw)
         saved = pd.read_csv(out.with_suffix(".csv"))
-    assert df.attrs["path"] == str(out if _has_pyarrow() else out.with_suffix(".csv"))
+        assert df.attrs["path"] == str(out.with_suffix(".csv"))
     assert len(df) == 2 * 2 * 2 and len(saved) == len(df)
     assert list(df.columns[:2]) == ["prompt", "duration"] and "duration_sent" in df.columns
     assert set(REQUIRED) <= set(df.columns) and set(REQUIRED) <= set(saved.columns)
