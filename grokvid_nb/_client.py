@@ -21,7 +21,7 @@ from ._secrets import Secret
 from ._types import State, VideoRequest
 from .providers import Provider, get_provider
 
-__all__ = ["Client", "DEFAULT_DEADLINE_S"]
+__all__ = ["Client", "DEFAULT_DEADLINE_S", "live_job"]
 
 #: A job's default deadline before `GROKVID_TIME_SCALE` (30 minutes).
 DEFAULT_DEADLINE_S = 1800.0
@@ -32,6 +32,12 @@ _SANDBOX_KEY = "sandbox-key"
 # one Job object per ledger row in this process, so reuse returns the live job
 _live_jobs: "WeakValueDictionary[str, Job]" = WeakValueDictionary()
 _live_lock = threading.Lock()
+
+
+def live_job(job_id: str) -> Job | None:
+    """The `Job` object this process holds for a ledger job id, if it is still referenced."""
+    with _live_lock:
+        return _live_jobs.get(job_id)
 
 
 class Client:
@@ -149,6 +155,10 @@ class Client:
     def _fingerprint(self, request: VideoRequest) -> str:
         return request.fingerprint() + "@" + self.endpoint
 
+    def reusable_job(self, request: VideoRequest, sample_index: int = 0) -> LedgerRow | None:
+        """The recorded job an identical request would reuse instead of paying again, if any."""
+        return self.ledger.find_reusable(self._fingerprint(request), sample_index)
+
     def start(self, prompt: str, *, model: str | None = None, mode: str | None = None,
               reuse: bool = True, sample_index: int = 0, deadline_s: float | None = None,
               **params: Any) -> Job:
@@ -159,7 +169,7 @@ class Client:
         fingerprint = self._fingerprint(request)
         deadline = deadline_s if deadline_s is not None else self.deadline_s
         if reuse:
-            row = self.ledger.find_reusable(fingerprint, sample_index)
+            row = self.reusable_job(request, sample_index)
             if row is not None:
                 return self._attach(row, request, reused=True, deadline_s=deadline)
         job_id = self.ledger.record_intent(

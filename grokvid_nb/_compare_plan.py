@@ -149,7 +149,7 @@ def _mode_spec(adapter: Provider, model: str | None, mode: str | None,
             probe = {k: v for k, v in params.items() if v is not None}
             if probe.get("image_url") is not None:
                 probe["image_urls"] = [probe.pop("image_url")]
-            mode = adapter._infer_mode(spec, probe)
+            mode = adapter.infer_mode(spec, probe)
         return adapter.mode_spec(spec.name, mode)
     except ValidationError:
         return None

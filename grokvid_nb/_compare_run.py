@@ -110,8 +110,7 @@ def plan(prompt: str, providers: ProvidersSpec, repeats: int, *, adapt: bool, re
             request = fit.request
             entry.per_video = adapter.mode_spec(request.model, request.mode).estimate(request.params)
             if reuse:
-                fingerprint = client._fingerprint(request)
-                entry.reusable = sum(client.ledger.find_reusable(fingerprint, i) is not None
+                entry.reusable = sum(client.reusable_job(request, i) is not None
                                      for i in range(repeats))
         batch.entries.append(entry)
     _note_differing_defaults(batch.entries, params)
@@ -254,8 +253,7 @@ def run(batch: Batch, reporter: Reporter, timeout: float | None) -> "pd.DataFram
                 break
             if timeout is not None and time.monotonic() - started >= timeout:
                 for job in pending:
-                    job._stop(State.TIMED_OUT, f"compare(timeout={timeout:g}) ran out; the task "
-                                               "may still finish and gv.resume() re-attaches")
+                    job.stop_waiting(f"compare(timeout={timeout:g}) ran out")
                 continue
             _wait_for_change(changed, 0.25)
     except KeyboardInterrupt:
@@ -277,6 +275,6 @@ def run(batch: Batch, reporter: Reporter, timeout: float | None) -> "pd.DataFram
 
 def recent_job(job_id: str) -> "Job | None":
     """A job one of the last compare() runs started (kept alive for `gallery()`)."""
-    from ._client import _live_jobs
+    from ._client import live_job
 
-    return _recent.get(job_id) or _live_jobs.get(job_id)
+    return _recent.get(job_id) or live_job(job_id)

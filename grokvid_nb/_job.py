@@ -131,9 +131,13 @@ class Job:
         try:
             return self._done.result(timeout)
         except concurrent.futures.TimeoutError:
-            self._stop(State.TIMED_OUT, f"stopped waiting after {timeout:g} s; "
-                                        "the task may still finish: gv.resume() re-attaches")
+            self.stop_waiting(f"stopped waiting after {timeout:g} s")
             return self._done.result(30)
+
+    def stop_waiting(self, reason: str = "stopped waiting") -> None:
+        """Stop polling and end the job `timed_out`. It keeps its task id (recorded even if
+        its submit is still in flight), and `gv.resume()` re-attaches to it later."""
+        self._stop(State.TIMED_OUT, f"{reason}; the task may still finish: gv.resume() re-attaches")
 
     def __await__(self) -> Generator[Any, None, Result]:
         return asyncio.wrap_future(self._done).__await__()

@@ -233,7 +233,7 @@ class Provider:
                                       f"unknown parameter; known: {_allowed_list(USER_PARAMETERS)}")
         params = {k: v for k, v in params.items() if v is not None}
         if mode is None:
-            mode = self._infer_mode(spec, params)
+            mode = self.infer_mode(spec, params)
             if mode not in spec.modes:  # name the parameter the user passed, not the mode
                 source = "video_url" if mode == "edit" else (
                     "image_urls" if "image_urls" in params else "image_task_id")
@@ -289,7 +289,9 @@ class Provider:
             out[name] = default
 
     @staticmethod
-    def _infer_mode(spec: ModelSpec, params: Mapping[str, Any]) -> str:
+    def infer_mode(spec: ModelSpec, params: Mapping[str, Any]) -> str:
+        """The mode the parameters imply when none is named: a source video means edit,
+        images (or an image task) mean image-to-video, otherwise text-to-video."""
         if params.get("video_url") is not None:
             return "edit"
         if params.get("image_urls") or params.get("image_task_id") is not None:
