@@ -11,59 +11,107 @@ df = gv.compare("a lakeside at sunset")   # every provider, one table of latency
 
 from __future__ import annotations
 
-import importlib
-import logging
-from typing import Any
+import importlib as _importlib
+import logging as _logging
+import typing as _typing
+
+from ._catalog import estimate_cost, providers, set_price
+from ._exceptions import (
+    AuthenticationError,
+    BudgetExceededError,
+    ConfigurationError,
+    DownloadError,
+    GrokVidError,
+    InsufficientBalanceError,
+    MissingAPIKeyError,
+    MissingBaseURLError,
+    ProviderError,
+    ProviderResponseError,
+    ProviderServerError,
+    RateLimitedError,
+    RequestRejectedError,
+    TaskNotFoundError,
+    TransportError,
+    ValidationError,
+)
+from ._types import State
+
+if _typing.TYPE_CHECKING:
+    from ._api import generate, resume
+    from ._client import Client
+    from ._compare import compare, gallery, plot, summarize, sweep
+    from ._job import Job
+    from ._result import Result
+    from ._sandbox_mode import use_sandbox
+    from .widgets import form
 
 # a library logs, the application decides where it goes (retries are logged at INFO)
-logging.getLogger(__name__).addHandler(logging.NullHandler())
+_logging.getLogger(__name__).addHandler(_logging.NullHandler())
 
 __version__ = "0.1.0"
 
+__all__ = [
+    "AuthenticationError",
+    "BudgetExceededError",
+    "Client",
+    "ConfigurationError",
+    "DownloadError",
+    "GrokVidError",
+    "InsufficientBalanceError",
+    "Job",
+    "MissingAPIKeyError",
+    "MissingBaseURLError",
+    "ProviderError",
+    "ProviderResponseError",
+    "ProviderServerError",
+    "RateLimitedError",
+    "RequestRejectedError",
+    "Result",
+    "State",
+    "TaskNotFoundError",
+    "TransportError",
+    "ValidationError",
+    "__version__",
+    "compare",
+    "estimate_cost",
+    "form",
+    "gallery",
+    "generate",
+    "plot",
+    "providers",
+    "resume",
+    "set_price",
+    "summarize",
+    "sweep",
+    "use_sandbox",
+]
+
 # name -> module that defines it; imported on first access so `import grokvid_nb` stays light
-_EXPORTS = {
+# (no pandas, ipywidgets or event loop until used)
+_LAZY = {
     "Client": "._client",
     "Job": "._job",
     "Result": "._result",
-    "State": "._types",
-    "providers": "._catalog",
-    "estimate_cost": "._catalog",
-    "set_price": "._catalog",
     "generate": "._api",
     "resume": "._api",
     "use_sandbox": "._sandbox_mode",
     "form": ".widgets",
-    "compare": ".compare",
-    "summarize": ".compare",
-    "gallery": ".compare",
-    "plot": ".compare",
-    "sweep": ".compare",
+    "compare": "._compare",
+    "summarize": "._compare",
+    "gallery": "._compare",
+    "plot": "._compare",
+    "sweep": "._compare",
 }
-_EXCEPTIONS = "._exceptions"
-
-__all__ = sorted([*_EXPORTS, "__version__"])
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
+def __getattr__(name: str) -> _typing.Any:
+    module = _LAZY.get(name)
     if module is None:
-        exceptions = importlib.import_module(_EXCEPTIONS, __name__)
-        if name in exceptions.__all__:
-            return getattr(exceptions, name)
         raise AttributeError(f"module 'grokvid_nb' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module, __name__), name)
+    value = getattr(_importlib.import_module(module, __name__), name)
     globals()[name] = value
     return value
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_EXPORTS) | set(importlib.import_module(_EXCEPTIONS, __name__).__all__))
-
-
-# `providers` names both the catalog function and the adapter subpackage. Importing the
-# subpackage (any `from .providers import ...`, e.g. by `gv.Client`) sets the package attribute
-# `grokvid_nb.providers` to that module, hiding the lazy function (`gv.providers()` then raised
-# "'module' object is not callable"). Load the subpackage now and bind the function over it:
-# a module already in sys.modules is never re-assigned to its parent.
-from . import providers as _registry  # noqa: E402,F401
-from ._catalog import estimate_cost, providers  # noqa: E402
+    return list(__all__)

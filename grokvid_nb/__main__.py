@@ -99,7 +99,7 @@ def _print_frame(df: "pd.DataFrame", out: TextIO) -> None:
 
 def _compare(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from ._sandbox_mode import use_sandbox
-    from .compare import compare, save_table, summarize
+    from ._compare import compare, save_table, summarize
 
     params = {k: v for k, v in (("duration", args.duration), ("resolution", args.resolution),
                                 ("aspect_ratio", args.aspect_ratio)) if v is not None}
@@ -127,8 +127,6 @@ def _compare(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def _providers(out: TextIO) -> int:
-    # not gv.providers: once the `grokvid_nb.providers` subpackage is imported, that name is
-    # the subpackage, not the catalog function
     from ._catalog import providers
 
     table = providers()

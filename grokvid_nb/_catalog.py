@@ -4,13 +4,28 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .providers import PROVIDER_NAMES, Price, get_provider
-from .providers._base import CONFIGURED_PRICES
+from dataclasses import replace
+
+from .adapters import PROVIDER_NAMES, Adapter, ModeSpec, Price, get_adapter
+from .adapters._spec import UNPRICED
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["providers", "estimate_cost", "set_price"]
+__all__ = ["providers", "estimate_cost", "set_price", "priced_spec"]
+
+#: Prices the user configured for models whose provider publishes none: (provider, model) ->
+#: Price. Engine state, not adapter state: set by `set_price`, read through `priced_spec`.
+_CONFIGURED_PRICES: dict[tuple[str, str], Price] = {}
+
+
+def priced_spec(adapter: Adapter, model: str | None, mode: str) -> ModeSpec:
+    """The spec of (model, mode) with the price the user configured when none is published."""
+    spec = adapter.mode_spec(model, mode)
+    configured = _CONFIGURED_PRICES.get((adapter.name, adapter.model_spec(model).name))
+    if configured is not None and spec.price == UNPRICED:
+        return replace(spec, price=configured)
+    return spec
 
 
 def providers() -> "pd.DataFrame":
@@ -19,7 +34,7 @@ def providers() -> "pd.DataFrame":
 
     rows: list[dict[str, Any]] = []
     for name in PROVIDER_NAMES:
-        adapter = get_provider(name)
+        adapter = get_adapter(name)
         for model in adapter.models.values():
             for mode in model.modes.values():
                 images = "-" if mode.images is None else (
@@ -37,7 +52,7 @@ def providers() -> "pd.DataFrame":
                     "image_schemes": ", ".join(mode.image_schemes) if mode.images else "-",
                     "video_input": mode.video_input,
                     "prompt_max": mode.prompt_max,
-                    "price": adapter.mode_spec(model.name, mode.mode).price.describe(),
+                    "price": priced_spec(adapter, model.name, mode.mode).price.describe(),
                     "reports_cost": adapter.reports_cost,
                     "note": "; ".join(n for n in (model.note, mode.note) if n),
                 })
@@ -51,9 +66,9 @@ def estimate_cost(provider: str, prompt: str = "x", *, model: str | None = None,
     The parameters are validated first (an invalid request has no price), with the provider's
     defaults filled in: `estimate_cost("pixazo", duration=6, resolution="720p")` -> 0.42.
     """
-    adapter = get_provider(provider)
+    adapter = get_adapter(provider)
     request = adapter.validate(prompt, model=model, mode=mode, **params)
-    return adapter.mode_spec(request.model, request.mode).estimate(request.params)
+    return priced_spec(adapter, request.model, request.mode).estimate(request.params)
 
 
 def set_price(provider: str, model: str | None = None, *, per_second: dict[str, float] | None = None,
@@ -61,12 +76,12 @@ def set_price(provider: str, model: str | None = None, *, per_second: dict[str, 
     """Configure the price of a model whose provider publishes none (XingChaoYiQing), so
     estimates, budgets and comparisons can count it: per second by resolution, or per call.
     Published prices cannot be overridden. `set_price(p, m)` with no price removes it."""
-    adapter = get_provider(provider)
+    adapter = get_adapter(provider)
     spec = adapter.model_spec(model)
     if any(mode.price.describe() != "not published" for mode in spec.modes.values()):
         raise ValueError(f"{adapter.name}/{spec.name} has a published price; it cannot be overridden")
     if per_second is None and per_call is None:
-        CONFIGURED_PRICES.pop((adapter.name, spec.name), None)
+        _CONFIGURED_PRICES.pop((adapter.name, spec.name), None)
         return
     if per_second is not None and per_call is not None:
         raise ValueError("give per_second or per_call, not both")
@@ -75,5 +90,5 @@ def set_price(provider: str, model: str | None = None, *, per_second: dict[str, 
     for resolution, usd in (per_second or {}).items():
         if not usd >= 0:
             raise ValueError(f"per_second[{resolution!r}]={usd!r} must be a non-negative number of USD")
-    CONFIGURED_PRICES[(adapter.name, spec.name)] = Price(
+    _CONFIGURED_PRICES[(adapter.name, spec.name)] = Price(
         per_second=dict(per_second) if per_second else None, per_call=per_call)

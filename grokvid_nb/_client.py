@@ -11,6 +11,7 @@ from weakref import WeakValueDictionary
 import httpx
 
 from . import _loop
+from ._catalog import priced_spec
 from ._exceptions import MissingAPIKeyError, MissingBaseURLError
 from ._job import Job
 from ._ledger import Ledger, LedgerRow, default_home, default_ledger
@@ -19,7 +20,7 @@ from ._sandbox_mode import sandbox_route
 from ._schedule import time_scale
 from ._secrets import Secret
 from ._types import State, VideoRequest
-from .providers import Provider, get_provider
+from .adapters import Adapter, get_adapter
 
 __all__ = ["Client", "DEFAULT_DEADLINE_S", "live_job"]
 
@@ -56,7 +57,7 @@ class Client:
                  deadline_s: float | None = None, download_dir: str | Path | None = None,
                  transport: httpx.AsyncBaseTransport | None = None, home: str | Path | None = None,
                  ledger: Ledger | None = None) -> None:
-        self.adapter: Provider = get_provider(provider)
+        self.adapter: Adapter = get_adapter(provider)
         self.provider = self.adapter.name
         self.model = self.adapter.model_spec(model).name
         route = sandbox_route() if base_url is None and transport is None else None
@@ -150,7 +151,7 @@ class Client:
     def estimate_cost(self, prompt: str = "x", **params: Any) -> float | None:
         """Estimated USD for one video with these parameters (None when unpriced)."""
         request = self.validate(prompt, **params)
-        return self.adapter.mode_spec(request.model, request.mode).estimate(request.params)
+        return priced_spec(self.adapter, request.model, request.mode).estimate(request.params)
 
     def _fingerprint(self, request: VideoRequest) -> str:
         return request.fingerprint() + "@" + self.endpoint

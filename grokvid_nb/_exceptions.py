@@ -16,10 +16,12 @@ GrokVidError
 │   ├── ProviderServerError       5xx
 │   └── ProviderResponseError     a body we cannot read: not JSON, unknown status, ...
 ├── TransportError                no usable reply: refused, dropped, timed out
-└── JobError                      about a job rather than a single request
-    ├── SubmitOutcomeUnknownError the submit may have reached the provider; not resent
-    └── WaitTimeoutError          job.wait(timeout) ran out before a terminal state
+└── DownloadError                 a result's video could not be saved: HTTP error, not a video
 ```
+
+A job that ends badly is not an exception: `job.wait()` returns a `Result` whose state says
+how it ended (failed, expired, timed_out, or unknown when a submit's reply was lost and it
+was deliberately not resent).
 
 Messages never contain API keys: everything quoted from a provider goes through
 `grokvid_nb._secrets.redact` first.
@@ -43,9 +45,7 @@ __all__ = [
     "ProviderServerError",
     "ProviderResponseError",
     "TransportError",
-    "JobError",
-    "SubmitOutcomeUnknownError",
-    "WaitTimeoutError",
+    "DownloadError",
 ]
 
 
@@ -146,13 +146,11 @@ class TransportError(GrokVidError):
     """No usable reply arrived: connection refused or dropped, or a network timeout."""
 
 
-class JobError(GrokVidError):
-    """An error about a job as a whole."""
+class DownloadError(GrokVidError):
+    """A result's video could not be saved: the URL answered with an HTTP error (result URLs
+    expire) or the body was not a video. `url` and `status_code` (None when not HTTP) say which."""
 
-
-class SubmitOutcomeUnknownError(JobError):
-    """The submit may have reached the provider but its reply was lost; it was not resent."""
-
-
-class WaitTimeoutError(JobError, TimeoutError):
-    """`job.wait(timeout)` returned control before the job reached a terminal state."""
+    def __init__(self, message: str, *, url: str, status_code: int | None = None) -> None:
+        self.url = url
+        self.status_code = status_code
+        super().__init__(message)

@@ -24,6 +24,7 @@ import httpx
 
 from . import _loop
 from ._exceptions import (
+    DownloadError,
     ProviderError,
     ProviderResponseError,
     ProviderServerError,
@@ -31,6 +32,7 @@ from ._exceptions import (
     TaskNotFoundError,
     TransportError,
 )
+from ._catalog import priced_spec
 from ._ledger import LedgerRow
 from ._result import Result
 from ._secrets import redact
@@ -296,7 +298,7 @@ class Job:
     def _build_result(self) -> Result:
         status = self.last_status
         urls = status.video_urls if status else ()
-        mode_spec = self.client.adapter.mode_spec(self.model, self.request.mode)
+        mode_spec = priced_spec(self.client.adapter, self.model, self.request.mode)
         cost, source = None, None
         if status is not None and status.cost_usd is not None:
             cost, source = status.cost_usd, "reported"
@@ -511,17 +513,19 @@ class Job:
                 # no auth headers: result URLs live on CDN hosts that must never see the key
                 async with self.client.http().stream("GET", url, follow_redirects=True) as response:
                     if response.status_code >= 400:
-                        raise TransportError(
+                        raise DownloadError(
                             f"download of {url} failed with HTTP {response.status_code}"
-                            + (" (result URLs expire: download promptly)" if response.status_code in (403, 404, 410) else ""))
+                            + (" (result URLs expire: download promptly)" if response.status_code in (403, 404, 410) else ""),
+                            url=url, status_code=response.status_code)
                     head = b""
                     async for chunk in response.aiter_bytes():
                         if len(head) < 12:
                             head += chunk[: 12 - len(head)]
                         out.write(chunk)
             if not _looks_like_video(head, response.headers.get("content-type", "")):
-                raise TransportError(f"download of {url} is not a video "
-                                     f"(content-type {response.headers.get('content-type')!r})")
+                raise DownloadError(f"download of {url} is not a video "
+                                    f"(content-type {response.headers.get('content-type')!r})",
+                                    url=url, status_code=response.status_code)
             os.replace(tmp_name, target)
         except BaseException:
             Path(tmp_name).unlink(missing_ok=True)

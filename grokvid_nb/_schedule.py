@@ -22,7 +22,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Callable
 
-from .providers import PollingPrior
+from .adapters import PollingPrior
 
 __all__ = ["time_scale", "PollSchedule", "LatencyMemory", "MemoryKey", "memory"]
 

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 import ipywidgets as widgets
 
+from ._catalog import priced_spec
 from ._exceptions import GrokVidError, ValidationError
 from ._sandbox_mode import sandbox_route
 from ._types import VideoRequest
@@ -35,7 +36,7 @@ from .display import (
     history_html,
     result_bundle,
 )
-from .providers import PROVIDER_NAMES, ModeSpec, Provider, get_provider
+from .adapters import PROVIDER_NAMES, ModeSpec, Adapter, get_adapter
 
 if TYPE_CHECKING:
     from ._client import Client
@@ -97,7 +98,7 @@ def _lines(text: str) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip()]
 
 
-def readiness(adapter: Provider, client: "Client | None" = None) -> str | None:
+def readiness(adapter: Adapter, client: "Client | None" = None) -> str | None:
     """Why a job cannot be started for this provider right now (no key, no base URL), or
     None when it can. Only names the environment variables; never reads a key's value out."""
     if client is not None or sandbox_route() is not None:
@@ -111,7 +112,7 @@ def readiness(adapter: Provider, client: "Client | None" = None) -> str | None:
     return None
 
 
-def key_info_html(adapter: Provider, client: "Client | None" = None) -> str:
+def key_info_html(adapter: Adapter, client: "Client | None" = None) -> str:
     """Where the key will come from, by name only."""
     if client is not None:
         where = "sandbox" if client.sandboxed else "the Client you passed"
@@ -167,8 +168,8 @@ class VideoForm(widgets.VBox):
         self._request: VideoRequest | None = None
 
         self.provider = widgets.Dropdown(
-            description="Provider", value=get_provider(provider).name,
-            options=[(f"{name} ({get_provider(name).title})", name) for name in PROVIDER_NAMES],
+            description="Provider", value=get_adapter(provider).name,
+            options=[(f"{name} ({get_adapter(name).title})", name) for name in PROVIDER_NAMES],
             **_field())
         self.model = widgets.Dropdown(description="Model", options=(), **_field())
         self.mode = widgets.Dropdown(description="Mode", options=(), **_field())
@@ -289,14 +290,14 @@ class VideoForm(widgets.VBox):
 
     # ---- what the form currently asks for ------------------------------------------------
     @property
-    def adapter(self) -> Provider:
+    def adapter(self) -> Adapter:
         """The chosen provider's adapter."""
-        return get_provider(self.provider.value)
+        return get_adapter(self.provider.value)
 
     @property
     def mode_spec(self) -> ModeSpec:
         """The capability table of the chosen (model, mode)."""
-        return self.adapter.mode_spec(self.model.value, self.mode.value)
+        return priced_spec(self.adapter, self.model.value, self.mode.value)
 
     @property
     def duration(self) -> widgets.ValueWidget:

@@ -17,7 +17,7 @@ import pytest
 
 import grokvid_nb as gv
 from grokvid_nb import _sandbox_mode
-from grokvid_nb.providers import PROVIDER_NAMES
+from grokvid_nb.adapters import PROVIDER_NAMES
 
 EXPECTED_ROWS = {
     ("xai", m, mode) for m in ("grok-imagine-video", "grok-imagine-video-1.5", "grok-imagine-video-1.5-lite")

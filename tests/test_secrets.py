@@ -21,7 +21,7 @@ import pytest
 import grokvid_nb as gv
 from grokvid_nb import _sandbox_mode
 from grokvid_nb._secrets import Secret, redact
-from grokvid_nb.providers import PROVIDER_NAMES, get_provider
+from grokvid_nb.adapters import PROVIDER_NAMES, get_adapter
 
 KEY = "sk-live-TOPSECRET-0123456789abcdefGHIJ"
 ENV_VARS = {"xai": "XAI_API_KEY", "apixo": "APIXO_API_KEY", "pixazo": "PIXAZO_API_KEY",
@@ -192,7 +192,7 @@ def _echo_bodies(provider: str) -> list[httpx.Response]:
 
 @pytest.mark.parametrize("provider", PROVIDER_NAMES)
 def test_401_echoing_the_key_never_shows_it(provider):
-    adapter = get_provider(provider)
+    adapter = get_adapter(provider)
     for response in _echo_bodies(provider):
         for parse in (adapter.parse_submit, adapter.parse_poll):
             with pytest.raises(gv.AuthenticationError) as info:
@@ -204,7 +204,7 @@ def test_401_echoing_the_key_never_shows_it(provider):
 
 @pytest.mark.parametrize("provider", PROVIDER_NAMES)
 def test_unreadable_reply_echoing_the_key_never_shows_it(provider):
-    adapter = get_provider(provider)
+    adapter = get_adapter(provider)
     replies = [
         httpx.Response(200, text=f"<html>debug: Authorization: Bearer {KEY}</html>"),
         httpx.Response(200, json={"status": f"Bearer {KEY}", "data": {"state": f"Bearer {KEY}"}}),
@@ -218,7 +218,7 @@ def test_unreadable_reply_echoing_the_key_never_shows_it(provider):
 
 @pytest.mark.parametrize("provider", PROVIDER_NAMES)
 def test_requests_do_not_show_the_key(provider):
-    adapter = get_provider(provider)
+    adapter = get_adapter(provider)
     key = Secret(KEY)
     submit = adapter.build_submit(adapter.validate("p"), "http://127.0.0.1:9", key)
     poll = adapter.build_poll("task-1", "http://127.0.0.1:9", key)

@@ -7,7 +7,7 @@ from typing import Any, Callable, Iterator
 import pytest
 
 import grokvid_nb as gv
-from grokvid_nb.providers import PROVIDER_NAMES, get_provider
+from grokvid_nb.adapters import PROVIDER_NAMES, get_adapter
 
 TIME_SCALE = 0.01
 
@@ -18,7 +18,7 @@ def home(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
     monkeypatch.setenv("GROKVID_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("GROKVID_TIME_SCALE", str(TIME_SCALE))
     for name in PROVIDER_NAMES:
-        monkeypatch.delenv(get_provider(name).env_var, raising=False)
+        monkeypatch.delenv(get_adapter(name).env_var, raising=False)
     monkeypatch.delenv("XINGCHAO_BASE_URL", raising=False)
     return tmp_path / "home"
 

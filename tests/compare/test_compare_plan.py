@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from grokvid_nb._compare_plan import (
+from grokvid_nb._compare.fit import (
     Estimate,
     EstimateLine,
     Target,
@@ -14,7 +14,7 @@ from grokvid_nb._compare_plan import (
     parse_targets,
 )
 from grokvid_nb._exceptions import BudgetExceededError, ConfigurationError
-from grokvid_nb.providers import PROVIDER_NAMES, get_provider
+from grokvid_nb.adapters import PROVIDER_NAMES, get_adapter
 
 
 def test_parse_targets_forms() -> None:
@@ -48,7 +48,7 @@ def test_default_targets() -> None:
     ("xai", None, {"aspect_ratio": "21:9"}, "16:9"),
 ])
 def test_skipped_by_default(provider: str, model: str | None, params: dict, note_part: str) -> None:
-    fit = fit_request(get_provider(provider), "a prompt", params, model=model)
+    fit = fit_request(get_adapter(provider), "a prompt", params, model=model)
     assert fit.skipped and fit.note.startswith("skipped:") and note_part in fit.note
     assert "adapt=True" in fit.note
 
@@ -65,7 +65,7 @@ def test_skipped_by_default(provider: str, model: str | None, params: dict, note
     ("xai", None, {"resolution": "1080p"}, {"resolution": "720p"}, "resolution 1080p->720p"),
 ])
 def test_adapted(provider: str, model: str | None, params: dict, sent: dict, note_part: str) -> None:
-    fit = fit_request(get_provider(provider), "a prompt", params, model=model, adapt=True)
+    fit = fit_request(get_adapter(provider), "a prompt", params, model=model, adapt=True)
     assert not fit.skipped and fit.request is not None
     for key, value in sent.items():
         assert fit.request.params.get(key) == value
@@ -75,14 +75,14 @@ def test_adapted(provider: str, model: str | None, params: dict, sent: dict, not
 
 
 def test_valid_requests_are_untouched() -> None:
-    fit = fit_request(get_provider("apixo"), "x", {"duration": "10", "resolution": "720P "}, adapt=True)
+    fit = fit_request(get_adapter("apixo"), "x", {"duration": "10", "resolution": "720P "}, adapt=True)
     assert fit.note == "" and fit.request is not None
     assert fit.request.params["duration"] == 10 and fit.request.params["resolution"] == "720p"
 
 
 def test_what_cannot_be_adapted_is_skipped() -> None:
     # a data: URI image where only public URLs are allowed cannot be "moved" to a nearby value
-    fit = fit_request(get_provider("apixo"), "x", {"image_urls": ["data:image/png;base64,AAAA"]}, adapt=True)
+    fit = fit_request(get_adapter("apixo"), "x", {"image_urls": ["data:image/png;base64,AAAA"]}, adapt=True)
     assert fit.skipped and "image_urls" in fit.note
 
 

@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 
 import grokvid_nb as gv
-from grokvid_nb._compare_progress import Line, NotebookReporter, TerminalReporter, progress_html
-from grokvid_nb._compare_table import COLUMNS, SUMMARY_COLUMNS
-from grokvid_nb._compare_views import GalleryCell, gallery_html
+from grokvid_nb._compare.progress import Line, NotebookReporter, TerminalReporter, progress_html
+from grokvid_nb._compare.table import COLUMNS, SUMMARY_COLUMNS
+from grokvid_nb._compare.views import GalleryCell, gallery_html
 
 
 def table(rows: list[dict[str, Any]]) -> pd.DataFrame:

@@ -11,10 +11,10 @@ from IPython.core.interactiveshell import InteractiveShell
 
 import grokvid_nb as gv
 from grokvid_nb import display as gv_display
-from grokvid_nb.providers import PROVIDER_NAMES, get_provider
+from grokvid_nb.adapters import PROVIDER_NAMES, get_adapter
 
 #: Every key environment variable, so no test sees a developer's real key.
-KEY_VARS = tuple(get_provider(name).env_var for name in PROVIDER_NAMES)
+KEY_VARS = tuple(get_adapter(name).env_var for name in PROVIDER_NAMES)
 
 
 @pytest.fixture(autouse=True)

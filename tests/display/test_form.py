@@ -12,12 +12,12 @@ from IPython.core.displaypub import CapturingDisplayPublisher
 from IPython.display import display
 
 import grokvid_nb as gv
-from grokvid_nb.providers import PROVIDER_NAMES, ModeSpec, get_provider
+from grokvid_nb.adapters import PROVIDER_NAMES, ModeSpec, get_adapter
 from grokvid_nb.widgets import VideoForm
 
 CASES = [(provider, model, mode)
          for provider in PROVIDER_NAMES
-         for model, model_spec in get_provider(provider).models.items()
+         for model, model_spec in get_adapter(provider).models.items()
          for mode in model_spec.modes]
 
 
@@ -29,7 +29,7 @@ def select(form: VideoForm, provider: str, model: str, mode: str) -> ModeSpec:
     form.provider.value = provider
     form.model.value = model
     form.mode.value = mode
-    return get_provider(provider).mode_spec(model, mode)
+    return get_adapter(provider).mode_spec(model, mode)
 
 
 def fill_sources(form: VideoForm, spec: ModeSpec) -> None:
@@ -57,7 +57,7 @@ def test_providers_models_and_modes_are_offered_from_the_tables() -> None:
     form = gv.form()
     assert [name for _, name in form.provider.options] == list(PROVIDER_NAMES)
     for provider in PROVIDER_NAMES:
-        adapter = get_provider(provider)
+        adapter = get_adapter(provider)
         form.provider.value = provider
         assert list(form.model.options) == list(adapter.models)
         assert form.model.value == adapter.default_model
@@ -147,7 +147,7 @@ def test_controls_match_the_capability_table(provider: str, model: str, mode: st
 @pytest.mark.parametrize("provider", PROVIDER_NAMES)
 def test_a_new_form_starts_at_the_defaults(provider: str) -> None:
     form = gv.form(provider)
-    adapter = get_provider(provider)
+    adapter = get_adapter(provider)
     spec = adapter.mode_spec(adapter.default_model, "text-to-video")
     assert (form.model.value, form.mode.value) == (adapter.default_model, "text-to-video")
     if spec.durations is not None:

@@ -184,9 +184,29 @@ def test_download_rejects_non_video(tmp_path: Path) -> None:
         return httpx.Response(200, json=DONE)
 
     res = client(handler).submit("p").wait(20)
-    with pytest.raises(gv.TransportError, match="not a video"):
+    with pytest.raises(gv.DownloadError, match="not a video") as caught:
         res.download(tmp_path / "x.mp4")
-    assert not (tmp_path / "x.mp4").exists() and not list(tmp_path.glob(".part-*"))
+    assert caught.value.url == "https://cdn.example/v.mp4"
+    assert caught.value.status_code == 200
+    assert not (tmp_path / "x.mp4").exists()
+    assert not list(tmp_path.glob(".part-*"))
+
+
+def test_download_http_error_is_a_download_error(tmp_path: Path) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.method == "POST":
+            return httpx.Response(200, json={"request_id": "t"})
+        if request.url.host == "cdn.example":
+            return httpx.Response(404, text="gone")
+        return httpx.Response(200, json=DONE)
+
+    res = client(handler).submit("p").wait(20)
+    with pytest.raises(gv.DownloadError, match="HTTP 404.*expire") as caught:
+        res.download(tmp_path / "x.mp4")
+    assert not isinstance(caught.value, gv.TransportError)
+    assert caught.value.status_code == 404
+    assert not (tmp_path / "x.mp4").exists()
+    assert not list(tmp_path.glob(".part-*"))
 
 
 def test_fixed_poll_interval_is_used() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from grokvid_nb._schedule import TARGET_SPACING_S, LatencyMemory, PollSchedule, time_scale
-from grokvid_nb.providers import PollingPrior
+from grokvid_nb.adapters import PollingPrior
 
 APIXO = PollingPrior(first_poll=30.0, typical=(40.0, 60.0), interval=5.0)
 

@@ -11,9 +11,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Sequence
 
-from ._exceptions import BudgetExceededError, ConfigurationError, ValidationError
-from ._types import VideoRequest
-from .providers import PROVIDER_NAMES, ModeSpec, Provider, get_provider
+from .._catalog import priced_spec
+from .._exceptions import BudgetExceededError, ConfigurationError, ValidationError
+from .._types import VideoRequest
+from ..adapters import PROVIDER_NAMES, ModeSpec, Adapter, get_adapter
 
 __all__ = [
     "Target",
@@ -47,7 +48,7 @@ def _target(name: str, model: str | None = None) -> Target:
     name = str(name).strip()
     if model is None and ":" in name:  # "xingchao:grok_video3_pro", as the command line takes it
         name, model = (part.strip() for part in name.split(":", 1))
-    return Target(get_provider(name).name, model or None)
+    return Target(get_adapter(name).name, model or None)
 
 
 def parse_targets(providers: ProvidersSpec) -> list[Target] | None:
@@ -81,9 +82,9 @@ def default_targets(sandboxed: bool, environ: Mapping[str, str]) -> list[Target]
     if sandboxed:
         return [Target(name) for name in PROVIDER_NAMES]
     targets = [Target(name) for name in PROVIDER_NAMES
-               if environ.get(get_provider(name).env_var, "").strip()]
+               if environ.get(get_adapter(name).env_var, "").strip()]
     if not targets:
-        names = ", ".join(get_provider(n).env_var for n in PROVIDER_NAMES)
+        names = ", ".join(get_adapter(n).env_var for n in PROVIDER_NAMES)
         raise ConfigurationError(
             f"no provider has an API key: set one of {names}, pass providers=[...], "
             "or call gv.use_sandbox() to compare against the built-in emulator")
@@ -141,7 +142,7 @@ def _nearest(options: Sequence[Any], asked: float | None, measure: Any) -> Any:
     return options[min(scored)[1]]
 
 
-def _mode_spec(adapter: Provider, model: str | None, mode: str | None,
+def _mode_spec(adapter: Adapter, model: str | None, mode: str | None,
                params: Mapping[str, Any]) -> ModeSpec | None:
     try:
         spec = adapter.model_spec(model)
@@ -150,7 +151,7 @@ def _mode_spec(adapter: Provider, model: str | None, mode: str | None,
             if probe.get("image_url") is not None:
                 probe["image_urls"] = [probe.pop("image_url")]
             mode = adapter.infer_mode(spec, probe)
-        return adapter.mode_spec(spec.name, mode)
+        return priced_spec(adapter, spec.name, mode)
     except ValidationError:
         return None
 
@@ -202,7 +203,7 @@ def _adapt_one(m: ModeSpec, params: dict[str, Any], parameter: str) -> str | Non
     return None
 
 
-def fit_request(adapter: Provider, prompt: str, params: Mapping[str, Any], *,
+def fit_request(adapter: Adapter, prompt: str, params: Mapping[str, Any], *,
                 model: str | None = None, mode: str | None = None, adapt: bool = False) -> Fit:
     """Validate the caller's parameters for one provider/model.
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Mapping
 if TYPE_CHECKING:
     import pandas as pd
 
-    from ._result import Result
+    from .._result import Result
 
 __all__ = ["COLUMNS", "Snapshot", "make_row", "summarize_table", "SUMMARY_COLUMNS"]
 

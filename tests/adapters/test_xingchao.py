@@ -8,7 +8,7 @@ import pytest
 
 from grokvid_nb import _exceptions as E
 from grokvid_nb._types import State
-from grokvid_nb.providers import get_provider
+from grokvid_nb.adapters import get_adapter
 
 BASE = "https://gateway.example.test"  # xingchao publishes no base URL: always configured
 TASK = "video_6f1c2a9e8b7d4c3a"
@@ -17,7 +17,7 @@ REFS = ["https://example.com/ref1.jpg", "https://example.com/ref2.jpg"]
 
 @pytest.fixture
 def xingchao():
-    return get_provider("xingchao")
+    return get_adapter("xingchao")
 
 
 def _submit(xingchao, key, prompt, base=BASE, **params):

@@ -11,7 +11,7 @@ import pytest
 
 from grokvid_nb import _exceptions as E
 from grokvid_nb._types import State
-from grokvid_nb.providers import get_provider
+from grokvid_nb.adapters import get_adapter
 
 BASE = "https://api.apixo.ai"
 SUBMIT_URL = "https://api.apixo.ai/api/v1/generateTask/grok-video"
@@ -19,7 +19,7 @@ SUBMIT_URL = "https://api.apixo.ai/api/v1/generateTask/grok-video"
 
 @pytest.fixture
 def apixo():
-    return get_provider("apixo")
+    return get_adapter("apixo")
 
 
 def _submit(apixo, key, prompt, **params):

@@ -9,7 +9,7 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
-from . import display
+from .. import display
 
 if TYPE_CHECKING:
     import pandas as pd

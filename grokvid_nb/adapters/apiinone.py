@@ -17,13 +17,15 @@ import httpx
 
 from .._secrets import Secret
 from .._types import State, TaskStatus, VideoRequest
-from ._base import ModeSpec, ModelSpec, PollingPrior, Price, Provider, number, parse_time, path_segment, text
+from ._adapter import Adapter
+from ._reply import number, parse_time, path_segment, text
+from ._spec import ModeSpec, ModelSpec, PollingPrior, Price
 
 _PRICE = Price(per_call=0.048)
 _CLIP_SECONDS = 6.0  # Grok Imagine's default length; the route has no duration parameter
 
 
-class ApiInOne(Provider):
+class ApiInOne(Adapter):
     """Adapter for API in One's Grok Video route."""
 
     name = "apiinone"

@@ -19,21 +19,19 @@ in the background, stay in the ledger, and `gv.resume()` re-attaches to them.
 
 from __future__ import annotations
 
-import inspect
 import itertools
 import os
-import sys
-import types
 import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
-from . import display
-from ._compare_plan import Estimate, ProvidersSpec, check_budget
-from ._compare_progress import Reporter, make_reporter
-from ._compare_run import announce, plan, recent_job, run
-from ._compare_table import COLUMNS, summarize_table
-from ._compare_views import Gallery, cell_from_row, gallery_html, latency_cost_figure, rows_of
+from .. import display
+from .fit import Estimate, ProvidersSpec, check_budget
+from .progress import Reporter, make_reporter
+from . import plan as _plan
+from . import run as _run
+from .table import COLUMNS, summarize_table
+from .views import Gallery, cell_from_row, gallery_html, latency_cost_figure, rows_of
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -66,11 +64,11 @@ def compare(prompt: str, providers: ProvidersSpec = None, repeats: int = 1, *, a
     `gv.resume()` re-attaches.
     """
     reporter = make_reporter(progress)
-    batch = plan(prompt, providers, repeats, adapt=adapt, reuse=reuse, params=params)
+    batch = _plan.plan(prompt, providers, repeats, adapt=adapt, reuse=reuse, params=params)
     estimate = Estimate(tuple(batch.lines()))
-    announce(reporter, estimate, max_cost_usd)
+    _run.announce(reporter, estimate, max_cost_usd)
     check_budget(estimate, max_cost_usd)
-    df = run(batch, reporter, timeout)
+    df = _run.run(batch, reporter, timeout)
     df.attrs["estimated_usd"] = estimate.known_usd
     df.attrs["unknown_price"] = list(estimate.unknown)
     return df
@@ -89,7 +87,7 @@ def _source_for(row: Mapping[str, Any], embed: bool | None) -> tuple[str | None,
     if row.get("status") != "succeeded":
         return None, None
     job_id = row.get("job_id")
-    job = recent_job(job_id) if isinstance(job_id, str) else None
+    job = _run.recent_job(job_id) if isinstance(job_id, str) else None
     result = job.result() if job is not None else None
     if result is not None and result.ok:
         source = display.video_source(result, embed)
@@ -175,15 +173,15 @@ def sweep(prompts: str | Iterable[str], providers: ProvidersSpec = None,
     repeats = options.get("repeats", 1)
     max_cost_usd = options.get("max_cost_usd", 5.0)
     reporter = make_reporter(options.get("progress", True))
-    batches = [(prompt, combo, plan(prompt, providers, repeats, adapt=options.get("adapt", False),
+    batches = [(prompt, combo, _plan.plan(prompt, providers, repeats, adapt=options.get("adapt", False),
                                      reuse=options.get("reuse", True), params={**kw, **combo}))
                for prompt in prompt_list for combo in combos]
     estimate = Estimate(tuple(line for _, _, b in batches for line in b.lines()))
-    announce(reporter, estimate, max_cost_usd)
+    _run.announce(reporter, estimate, max_cost_usd)
     check_budget(estimate, max_cost_usd)
     frames = []
     for prompt, combo, batch in batches:
-        df = run(batch, make_reporter(options.get("progress", True)), options.get("timeout"))
+        df = _run.run(batch, make_reporter(options.get("progress", True)), options.get("timeout"))
         interrupted = df.attrs.get("interrupted", False)
         df = df.rename(columns={k: f"{k}_sent" for k in combo if k in df.columns})
         df.insert(0, "prompt", prompt)
@@ -198,16 +196,3 @@ def sweep(prompts: str | Iterable[str], providers: ProvidersSpec = None,
     if path is not None:
         out.attrs["path"] = str(save_table(out, path))
     return out
-
-
-class _CallableModule(types.ModuleType):
-    """`gv.compare` is both this submodule's name and the function's. Importing the submodule
-    (`from grokvid_nb.compare import ...`) binds the *module* as `grokvid_nb.compare`, which
-    would shadow the lazily exported function; calling the module therefore calls `compare`."""
-
-    def __call__(self, *args: Any, **kwargs: Any) -> "pd.DataFrame":
-        return compare(*args, **kwargs)
-
-
-__signature__ = inspect.signature(compare)
-sys.modules[__name__].__class__ = _CallableModule

@@ -15,7 +15,9 @@ import httpx
 
 from .._secrets import Secret
 from .._types import State, TaskStatus, VideoRequest
-from ._base import ModelSpec, ModeSpec, PollingPrior, Price, Provider, field_list, number, parse_time, text
+from ._adapter import Adapter
+from ._reply import field_list, number, parse_time, text
+from ._spec import ModeSpec, ModelSpec, PollingPrior, Price
 
 _COMMON: dict[str, Any] = dict(
     durations=range(6, 31), default_duration=6,
@@ -26,7 +28,7 @@ _COMMON: dict[str, Any] = dict(
 _RATIOS = ("1:1", "3:2", "2:3", "16:9", "9:16")
 
 
-class Apixo(Provider):
+class Apixo(Adapter):
     """Adapter for APIXO's grok-video route."""
 
     name = "apixo"

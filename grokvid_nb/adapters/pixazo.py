@@ -15,7 +15,9 @@ import httpx
 
 from .._secrets import Secret
 from .._types import State, TaskStatus, VideoRequest
-from ._base import ModeSpec, ModelSpec, PollingPrior, Price, Provider, field_list, mapping, parse_time, path_segment, text
+from ._adapter import Adapter
+from ._reply import field_list, mapping, parse_time, path_segment, text
+from ._spec import ModeSpec, ModelSpec, PollingPrior, Price
 
 _RATIOS = ("16:9", "4:3", "3:2", "1:1", "2:3", "3:4", "9:16")
 _RES = ("480p", "720p")
@@ -29,7 +31,7 @@ _ROUTE = {
 }
 
 
-class Pixazo(Provider):
+class Pixazo(Adapter):
     """Adapter for Pixazo's Grok Imagine Video gateway."""
 
     name = "pixazo"

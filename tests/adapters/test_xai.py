@@ -11,7 +11,7 @@ import pytest
 
 from grokvid_nb import _exceptions as E
 from grokvid_nb._types import State
-from grokvid_nb.providers import get_provider
+from grokvid_nb.adapters import get_adapter
 
 BASE = "https://api.x.ai"
 PROMPT = "A coastal town at dawn, waves breaking gently on a rocky shore"
@@ -20,7 +20,7 @@ TASK = "d97415a1-5796-b7ec-379f-4e6819e08fdf"
 
 @pytest.fixture
 def xai():
-    return get_provider("xai")
+    return get_adapter("xai")
 
 
 def _check_request(req: httpx.Request, key, method: str, url: str) -> None:

@@ -1,9 +1,5 @@
-"""The engine room of `compare()`: planning a batch (nothing sent) and running it.
-
-`plan()` decides for every provider what it will be sent (or why it is skipped) and how many
-of its jobs the ledger can reuse; `run()` starts the jobs, feeds a progress reporter from the
-caller's thread until every job has ended (or the caller interrupts), and builds the table.
-"""
+"""Running a planned comparison: `run()` starts the jobs, feeds a progress reporter from the
+caller's thread until every job has ended (or the caller interrupts), and builds the table."""
 
 from __future__ import annotations
 
@@ -16,23 +12,24 @@ import warnings
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Mapping
 
-from . import display
-from ._client import Client
-from ._compare_plan import Estimate, EstimateLine, Fit, ProvidersSpec, default_targets, fit_request, parse_targets
-from ._compare_progress import Line, Reporter
-from ._compare_table import COLUMNS, Snapshot, make_row
-from ._exceptions import ConfigurationError
-from ._sandbox_mode import sandbox_route
-from ._types import State
-from .providers import get_provider
-from .providers._base import USER_PARAMETERS
+from .. import display
+from .._client import Client
+from .fit import Estimate
+from .plan import Batch, Entry
+from .progress import Line, Reporter
+from .table import COLUMNS, Snapshot, make_row
+from .._exceptions import ConfigurationError
+from .._sandbox_mode import sandbox_route
+from .._types import State
+from .._catalog import priced_spec
+from ..adapters import USER_PARAMETERS, get_adapter
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from ._job import Job
+    from .._job import Job
 
-__all__ = ["Batch", "plan", "run", "announce", "recent_job"]
+__all__ = ["run", "announce", "recent_job"]
 
 log = logging.getLogger("grokvid_nb")
 
@@ -40,94 +37,6 @@ _INTERRUPTED_NOTE = "interrupted while {state}; the job keeps running in the bac
 # the last jobs compare() ran, kept alive so gallery() can still download sandbox clips
 _recent: "collections.OrderedDict[str, Job]" = collections.OrderedDict()
 _RECENT_MAX = 500
-
-
-@dataclass
-class Entry:
-    """One provider/model of a batch: its client and what it will be sent (or why not)."""
-
-    provider: str
-    model: str
-    client: Client | None
-    fit: Fit
-    per_video: float | None = None
-    reusable: int = 0
-    defaults: str = ""  # provider defaults that differ between providers (the caller set none)
-
-    @property
-    def note(self) -> str:
-        """What the row's `note` says about how this provider took the request."""
-        return "; ".join(n for n in (self.fit.note, self.defaults) if n)
-
-
-@dataclass
-class Batch:
-    """A planned comparison: nothing has been sent yet."""
-
-    prompt: str
-    repeats: int
-    reuse: bool
-    entries: list[Entry] = field(default_factory=list)
-
-    def lines(self) -> list[EstimateLine]:
-        """The estimate's lines: new (non-reused) jobs per provider/model."""
-        return [EstimateLine(f"{e.provider}/{e.model}", self.repeats - e.reusable, e.per_video, e.reusable)
-                for e in self.entries if not e.fit.skipped]
-
-
-def _check_params(prompt: str, repeats: int, params: Mapping[str, Any]) -> None:
-    if not isinstance(prompt, str) or not prompt.strip():
-        raise ValueError("compare(): the prompt must be a non-empty text")
-    if isinstance(repeats, bool) or not isinstance(repeats, int) or repeats < 1:
-        raise ValueError(f"compare(): repeats={repeats!r} must be a positive integer")
-    unknown = set(params) - set(USER_PARAMETERS) - {"image_url", "mode"}
-    if unknown:
-        raise TypeError(f"compare(): unknown parameter(s) {sorted(unknown)}; "
-                        f"known: {', '.join(USER_PARAMETERS)}, image_url, mode")
-
-
-def plan(prompt: str, providers: ProvidersSpec, repeats: int, *, adapt: bool, reuse: bool,
-         params: Mapping[str, Any]) -> Batch:
-    """Decide, for every provider, what it will be sent; count what the ledger can reuse.
-    A provider that is not configured (no key, no base URL) becomes a skipped row; an unknown
-    provider or model name raises, before anything is sent."""
-    params = dict(params)
-    _check_params(prompt, repeats, params)
-    mode = params.pop("mode", None)
-    targets = parse_targets(providers) or default_targets(sandbox_route() is not None, os.environ)
-    batch = Batch(prompt, repeats, reuse)
-    for target in targets:
-        adapter = get_provider(target.provider)
-        model = target.model or adapter.default_model
-        try:
-            client = Client(target.provider, model=target.model)
-        except ConfigurationError as exc:
-            batch.entries.append(Entry(target.provider, model, None, Fit(None, f"skipped: {exc}")))
-            continue
-        fit = fit_request(adapter, prompt, params, model=client.model, mode=mode, adapt=adapt)
-        entry = Entry(target.provider, client.model, client, fit)
-        if fit.request is not None:
-            request = fit.request
-            entry.per_video = adapter.mode_spec(request.model, request.mode).estimate(request.params)
-            if reuse:
-                entry.reusable = sum(client.reusable_job(request, i) is not None
-                                     for i in range(repeats))
-        batch.entries.append(entry)
-    _note_differing_defaults(batch.entries, params)
-    return batch
-
-
-def _note_differing_defaults(entries: list[Entry], params: Mapping[str, Any]) -> None:
-    """Where the caller left a parameter unset and the providers' defaults differ (APIXO's
-    text aspect ratio is 3:2, the others' 16:9), say so in each row: the runs are not alike."""
-    requests = [(e, e.fit.request) for e in entries if e.fit.request is not None]
-    differing = [key for key in ("duration", "resolution", "aspect_ratio") if params.get(key) is None
-                 and len({str(r.params.get(key)) for _, r in requests}) > 1]
-    if not differing:
-        return
-    for entry, request in requests:
-        shown = ", ".join(f"{key}={request.params.get(key, 'n/a')}" for key in differing)
-        entry.defaults = f"provider defaults differ: {shown}"
 
 
 def announce(reporter: Reporter, estimate: Estimate, max_cost_usd: float | None) -> None:
@@ -275,6 +184,6 @@ def run(batch: Batch, reporter: Reporter, timeout: float | None) -> "pd.DataFram
 
 def recent_job(job_id: str) -> "Job | None":
     """A job one of the last compare() runs started (kept alive for `gallery()`)."""
-    from ._client import live_job
+    from .._client import live_job
 
     return _recent.get(job_id) or live_job(job_id)

@@ -10,7 +10,7 @@ import pytest
 
 from grokvid_nb import _exceptions as E
 from grokvid_nb._types import State
-from grokvid_nb.providers import get_provider
+from grokvid_nb.adapters import get_adapter
 
 BASE = "https://gateway.pixazo.ai"
 REQUEST_ID = "grok-imagine-video-text-to-video_019dxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx"
@@ -21,7 +21,7 @@ KNIGHT_IMAGE = "https://v3b.example.com/files/b/0a8b90e0/BFLE9VDlZqsryU-UA3BoD_i
 
 @pytest.fixture
 def pixazo():
-    return get_provider("pixazo")
+    return get_adapter("pixazo")
 
 
 def _submit(pixazo, key, kind, prompt, **params):

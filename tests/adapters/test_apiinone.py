@@ -8,7 +8,7 @@ import pytest
 
 from grokvid_nb import _exceptions as E
 from grokvid_nb._types import State
-from grokvid_nb.providers import get_provider
+from grokvid_nb.adapters import get_adapter
 
 BASE = "https://apiin.one"
 TASK = "n31xxxx_grokvid"
@@ -16,7 +16,7 @@ TASK = "n31xxxx_grokvid"
 
 @pytest.fixture
 def apiinone():
-    return get_provider("apiinone")
+    return get_adapter("apiinone")
 
 
 def _submit(apiinone, key, prompt, **params):

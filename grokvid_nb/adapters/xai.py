@@ -15,7 +15,9 @@ import httpx
 
 from .._secrets import Secret
 from .._types import State, TaskStatus, VideoRequest
-from ._base import ModeSpec, ModelSpec, PollingPrior, Price, Provider, field_list, mapping, number, parse_time, path_segment, text
+from ._adapter import Adapter
+from ._reply import field_list, mapping, number, parse_time, path_segment, text
+from ._spec import ModeSpec, ModelSpec, PollingPrior, Price
 
 TICKS_PER_USD = 10_000_000_000
 
@@ -49,7 +51,7 @@ def _modes(price: Price) -> dict[str, ModeSpec]:
     }
 
 
-class XAI(Provider):
+class XAI(Adapter):
     """Adapter for xAI's own video API."""
 
     name = "xai"

@@ -21,7 +21,7 @@ from typing import Any, NamedTuple
 import pytest
 
 import grokvid_nb as gv
-from grokvid_nb.providers import get_provider
+from grokvid_nb.adapters import get_adapter
 
 ABSENT = object()
 
@@ -307,7 +307,7 @@ def _case_id(case: tuple[Any, ...]) -> str:
 @pytest.mark.parametrize("provider, model, mode, params, expected", CASES,
                          ids=[_case_id(c) for c in CASES])
 def test_validation(provider, model, mode, params, expected):
-    adapter = get_provider(provider)
+    adapter = get_adapter(provider)
     params = dict(params)
     prompt = params.pop("prompt", "a lakeside at sunset")
     if not isinstance(expected, Err):

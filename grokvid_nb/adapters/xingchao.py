@@ -15,7 +15,9 @@ import httpx
 
 from .._secrets import Secret
 from .._types import State, TaskStatus, VideoRequest
-from ._base import ModeSpec, ModelSpec, PollingPrior, Provider, field_list, number, parse_time, path_segment
+from ._adapter import Adapter
+from ._reply import field_list, number, parse_time, path_segment
+from ._spec import ModeSpec, ModelSpec, PollingPrior
 
 _RES = ("480p", "720p")
 
@@ -29,7 +31,7 @@ def _model(name: str, *, per_call: bool, note: str = "", **mode: Any) -> ModelSp
                      per_call_billing=per_call, note=note)
 
 
-class XingChao(Provider):
+class XingChao(Adapter):
     """Adapter for XingChaoYiQing's Grok video gateway."""
 
     name = "xingchao"

@@ -1,0 +1,187 @@
+"""Reading provider replies: JSON decoding, the HTTP-error -> exception mapping, and the small
+field readers every adapter uses (numbers, timestamps, URL lists). Pure functions of a reply."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import quote as url_quote
+from urllib.parse import urlsplit
+
+import httpx
+
+from .._exceptions import (
+    AuthenticationError,
+    InsufficientBalanceError,
+    ProviderError,
+    ProviderResponseError,
+    ProviderServerError,
+    RateLimitedError,
+    RequestRejectedError,
+    TaskNotFoundError,
+)
+from .._secrets import redact
+
+__all__ = [
+    "quote", "error_details", "decode_json", "http_error", "unexpected", "retry_after",
+    "path_segment", "parse_time", "number", "text", "mapping", "field_list", "url_scheme",
+]
+
+
+def url_scheme(url: str) -> str:
+    """The lower-cased scheme of `url` ("" when it has none)."""
+    return urlsplit(url).scheme.lower()
+
+
+def quote(response: httpx.Response, limit: int = 300) -> str:
+    """The reply body as short, key-free text, for error messages."""
+    try:
+        body = response.text
+    except Exception:  # undecodable bytes
+        body = repr(response.content[:limit])
+    # redact before cutting, so a key cut in half cannot slip past the patterns
+    body = redact(" ".join(body.split()))
+    if len(body) > limit:
+        body = body[:limit] + "..."
+    return body or "<empty body>"
+
+
+def _as_text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def error_details(body: Any) -> tuple[str | None, str | None]:
+    """(code, message) from the common error body shapes."""
+    if isinstance(body, Mapping):
+        err = body.get("error")
+        if isinstance(err, Mapping):
+            return _as_text(err.get("code") or err.get("type")), _as_text(err.get("message"))
+        if isinstance(err, str):
+            # {"error": "Insufficient Balance", "message": "..."}: the label is the code
+            message = _as_text(body.get("message"))
+            return (err, message) if message else (None, err)
+        return _as_text(body.get("code")), _as_text(body.get("message") or body.get("msg"))
+    return None, None
+
+
+def decode_json(response: httpx.Response) -> Any:
+    """The reply's JSON body, or None when it is not JSON."""
+    try:
+        return response.json()
+    except (json.JSONDecodeError, UnicodeDecodeError, ValueError):
+        return None
+
+
+def http_error(provider: str, env_var: str, response: httpx.Response,
+               details: tuple[str | None, str | None], status: int | None = None) -> ProviderError:
+    """Map an HTTP error reply to the exception tree, quoting the provider's (code, message).
+
+    `status` overrides the HTTP status for providers that put errors in a 200 envelope.
+    """
+    status = status or response.status_code
+    code, message = details
+    message = redact(message) if message else quote(response)
+    kw: dict[str, Any] = {"status_code": status, "code": redact(code) if code else None}
+    if status == 429:
+        return RateLimitedError(provider, message, retry_after=retry_after(response), **kw)
+    if status in (401, 403):
+        return AuthenticationError(
+            provider, f"{message} (check {env_var} or the api_key argument)", **kw)
+    if status == 402:
+        return InsufficientBalanceError(provider, message, **kw)
+    if status == 404:
+        return TaskNotFoundError(provider, message, **kw)
+    if status >= 500:
+        return ProviderServerError(provider, message, **kw)
+    return RequestRejectedError(provider, message, **kw)
+
+
+def unexpected(provider: str, response: httpx.Response, what: str) -> ProviderResponseError:
+    """A `ProviderResponseError` saying what was missing and quoting the reply."""
+    return ProviderResponseError(
+        provider, f"{redact(what)}; the reply was: {quote(response)}",
+        status_code=response.status_code)
+
+
+def retry_after(response: httpx.Response) -> float | None:
+    """Seconds from a Retry-After header in either form (delta-seconds or HTTP-date)."""
+    value = response.headers.get("retry-after")
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+        return max(0.0, seconds) if math.isfinite(seconds) else None
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    # the one clock read in the adapters: an HTTP-date means "until then"
+    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+
+
+def path_segment(task_id: str) -> str:
+    """A provider's task id made safe to put in a URL path (a '/' or '?' cannot escape it)."""
+    return url_quote(str(task_id), safe="")
+
+
+def parse_time(value: Any) -> datetime | None:
+    """Provider timestamps: epoch seconds or ms, ISO 8601, or 'YYYY-MM-DD HH:MM:SS' (UTC)."""
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        seconds = number(value)
+        if seconds is None:
+            return None
+        seconds = seconds / 1000.0 if seconds > 1e11 else seconds
+        try:
+            return datetime.fromtimestamp(seconds, tz=timezone.utc)
+        except (OverflowError, OSError, ValueError):  # out of the platform's range
+            return None
+    if isinstance(value, str) and value.strip():
+        iso = value.strip().replace("Z", "+00:00")
+        try:
+            when = datetime.fromisoformat(iso)
+        except ValueError:
+            return None
+        return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+    return None
+
+
+def number(value: Any) -> float | None:
+    """A finite number from a reply field; None for text, bools, NaN, infinities and overflow."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    try:
+        result = float(value)
+    except OverflowError:
+        return None
+    return result if math.isfinite(result) else None
+
+
+def text(value: Any) -> str | None:
+    """A reply field as text for messages and codes; None when absent or empty."""
+    if value is None or value == "":
+        return None
+    return value if isinstance(value, str) else json.dumps(value, default=str)
+
+
+def mapping(value: Any) -> dict[str, Any]:
+    """`value` if it is a JSON object, else an empty one (for optional nested objects)."""
+    return value if isinstance(value, dict) else {}
+
+
+def field_list(value: Any) -> tuple[str, ...]:
+    """A URL or list of URLs as a tuple of http(s) URL strings (anything else is dropped, so
+    "status done but no URL" is detected instead of a later download of garbage)."""
+    items = [value] if isinstance(value, str) else value if isinstance(value, (list, tuple)) else []
+    return tuple(v.strip() for v in items
+                 if isinstance(v, str) and url_scheme(v.strip()) in ("http", "https"))
