@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     lock = threading.Lock()
 
     def on_change(job: "gv.Job") -> None:
-        if job.done:
+        if job.done():
             with lock:
                 learned_at.setdefault(job.job_id, time.time())
 

@@ -85,8 +85,11 @@ def _sandbox_time_scale(arg: float | None) -> float:
         if not arg > 0:
             raise ValueError(f"--time-scale {arg} must be positive")
         return arg
-    raw = os.environ.get(_TIME_SCALE_ENV, "").strip()
-    return float(raw) if raw else CLI_SANDBOX_TIME_SCALE
+    if not os.environ.get(_TIME_SCALE_ENV, "").strip():
+        return CLI_SANDBOX_TIME_SCALE
+    from ._schedule import time_scale  # the one parser of GROKVID_TIME_SCALE in the toolkit
+
+    return time_scale()
 
 
 def _print_frame(df: "pd.DataFrame", out: TextIO) -> None:

@@ -12,7 +12,7 @@ import httpx
 
 from . import _loop
 from ._catalog import priced_spec
-from ._exceptions import MissingAPIKeyError, MissingBaseURLError
+from ._exceptions import ConfigurationError, MissingAPIKeyError, MissingBaseURLError
 from ._job import Job
 from ._ledger import Ledger, LedgerRow, default_home, default_ledger
 from ._ratelimit import RateLimiter, limiter_for
@@ -22,7 +22,7 @@ from ._secrets import Secret
 from ._types import State, VideoRequest
 from .adapters import Adapter, get_adapter
 
-__all__ = ["Client", "DEFAULT_DEADLINE_S", "live_job"]
+__all__ = ["Client", "DEFAULT_DEADLINE_S", "live_job", "setup_problem"]
 
 #: A job's default deadline before `GROKVID_TIME_SCALE` (30 minutes).
 DEFAULT_DEADLINE_S = 1800.0
@@ -39,6 +39,31 @@ def live_job(job_id: str) -> Job | None:
     """The `Job` object this process holds for a ledger job id, if it is still referenced."""
     with _live_lock:
         return _live_jobs.get(job_id)
+
+
+def _missing_key(adapter: Adapter) -> MissingAPIKeyError:
+    return MissingAPIKeyError(
+        f"no API key for {adapter.name}: set the environment variable {adapter.env_var}, "
+        "pass api_key=..., or call gv.use_sandbox()")
+
+
+def _missing_base_url(adapter: Adapter) -> MissingBaseURLError:
+    return MissingBaseURLError(
+        f"{adapter.name} publishes no base URL: pass base_url=... or set "
+        f"{adapter.base_url_env} (or call gv.use_sandbox() to try it offline)")
+
+
+def setup_problem(adapter: Adapter) -> ConfigurationError | None:
+    """The error `Client(provider)` would raise for lack of configuration (no key in the
+    environment, no base URL), or None when it can be made. Outside the sandbox only; never
+    reads a key's value out. The one check behind `Client` and the form's readiness line."""
+    if sandbox_route() is not None:
+        return None
+    if not os.environ.get(adapter.env_var, "").strip():
+        return _missing_key(adapter)
+    if adapter.default_base_url is None and adapter.base_url_env and not os.environ.get(adapter.base_url_env):
+        return _missing_base_url(adapter)
+    return None
 
 
 class Client:
@@ -91,9 +116,7 @@ class Client:
         if base_url is None:
             base_url = self.adapter.default_base_url
         if base_url is None:
-            raise MissingBaseURLError(
-                f"{self.provider} publishes no base URL: pass base_url=... or set "
-                f"{self.adapter.base_url_env} (or call gv.use_sandbox() to try it offline)")
+            raise _missing_base_url(self.adapter)
         url = httpx.URL(base_url)
         if url.scheme not in ("http", "https") or not url.host:
             raise ValueError(f"base_url={base_url!r} must be an http(s) URL with a host")
@@ -106,9 +129,7 @@ class Client:
             return Secret(_SANDBOX_KEY)
         value = os.environ.get(self.adapter.env_var, "").strip()
         if not value:
-            raise MissingAPIKeyError(
-                f"no API key for {self.provider}: set the environment variable "
-                f"{self.adapter.env_var}, pass api_key=..., or call gv.use_sandbox()")
+            raise _missing_key(self.adapter)
         return Secret(value)
 
     def __repr__(self) -> str:
@@ -156,9 +177,13 @@ class Client:
     def _fingerprint(self, request: VideoRequest) -> str:
         return request.fingerprint() + "@" + self.endpoint
 
-    def reusable_job(self, request: VideoRequest, sample_index: int = 0) -> LedgerRow | None:
-        """The recorded job an identical request would reuse instead of paying again, if any."""
+    def _reusable_row(self, request: VideoRequest, sample_index: int) -> LedgerRow | None:
         return self.ledger.find_reusable(self._fingerprint(request), sample_index)
+
+    def can_reuse(self, request: VideoRequest, sample_index: int = 0) -> bool:
+        """True when an identical earlier request (same `sample_index`) is in the ledger, so
+        `start(..., reuse=True)` would reuse it instead of paying again."""
+        return self._reusable_row(request, sample_index) is not None
 
     def start(self, prompt: str, *, model: str | None = None, mode: str | None = None,
               reuse: bool = True, sample_index: int = 0, deadline_s: float | None = None,
@@ -170,7 +195,7 @@ class Client:
         fingerprint = self._fingerprint(request)
         deadline = deadline_s if deadline_s is not None else self.deadline_s
         if reuse:
-            row = self.reusable_job(request, sample_index)
+            row = self._reusable_row(request, sample_index)
             if row is not None:
                 return self._attach(row, request, reused=True, deadline_s=deadline)
         job_id = self.ledger.record_intent(
@@ -203,7 +228,7 @@ class Client:
                 deadline_s: float | None = None) -> Job:
         with _live_lock:
             live = _live_jobs.get(row.job_id)
-            if live is not None and not live.done:
+            if live is not None and not live.done():
                 live.reused = live.reused or reused  # still polling: share it, never poll twice
                 return live
             if request is None:

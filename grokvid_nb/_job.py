@@ -17,8 +17,9 @@ import random
 import tempfile
 import threading
 import time
+import warnings
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Generator
+from typing import TYPE_CHECKING, Any, Callable, Generator, Protocol
 
 import httpx
 
@@ -37,10 +38,13 @@ from ._ledger import LedgerRow
 from ._result import Result
 from ._secrets import redact
 from ._schedule import MemoryKey, PollSchedule, memory
-from ._types import State, TaskStatus, VideoRequest
+from ._types import JobSnapshot, ResultLink, State, TaskStatus, VideoRequest
 
 if TYPE_CHECKING:
-    from ._client import Client
+    from ._ledger import Ledger
+    from ._ratelimit import RateLimiter
+    from ._secrets import Secret
+    from .adapters import Adapter
 
 __all__ = ["Job"]
 
@@ -51,12 +55,32 @@ _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.
 _SUBMIT_ATTEMPTS = 6
 
 
+class JobHost(Protocol):
+    """What a job needs of the `Client` that started it (a Protocol, so this module never
+    imports `_client`): the adapter, endpoint, key, ledger, limiter, timings and HTTP."""
+
+    adapter: Adapter
+    endpoint: str
+    key: Secret
+    ledger: Ledger
+    limiter: RateLimiter
+    poll_interval: float | None
+    time_scale: float
+    home: Path
+    download_dir: Path | None
+
+    def http(self) -> httpx.AsyncClient: ...
+
+    async def send(self, request: httpx.Request) -> httpx.Response: ...
+
+
 class Job:
-    """A video generation job. Poll state with `status`/`progress`; get the outcome with
-    `wait()` (blocking, fine in a notebook cell) or `await job`.
+    """A video generation job, shaped like a `concurrent.futures.Future`: `state` and
+    `progress` while it runs, `done()`, `result(timeout)` (blocks), `wait(timeout)` (blocks,
+    then stops polling), `await job`, `cancel()`.
     """
 
-    def __init__(self, client: "Client", request: VideoRequest, job_id: str, *,
+    def __init__(self, client: JobHost, request: VideoRequest, job_id: str, *,
                  sample_index: int = 0, reused: bool = False, deadline_s: float) -> None:
         self.client = client
         self.request = request
@@ -104,13 +128,13 @@ class Job:
 
     @property
     def status(self) -> State:
-        """The normalized state: queued, running, succeeded, failed, expired, cancelled,
-        timed_out or unknown."""
+        """Deprecated alias of `state` (queued, running, succeeded, failed, expired, cancelled,
+        timed_out or unknown); `TaskStatus` is a provider's reply, not a job's state."""
+        warnings.warn("Job.status is deprecated; use Job.state", DeprecationWarning, stacklevel=2)
         return self.state
 
-    @property
     def done(self) -> bool:
-        """True once the job is in a terminal state."""
+        """True once the job is in a terminal state (a method, as on `Future`)."""
         return self._done.done()
 
     @property
@@ -133,20 +157,49 @@ class Job:
         try:
             return self._done.result(timeout)
         except concurrent.futures.TimeoutError:
-            self.stop_waiting(f"stopped waiting after {timeout:g} s")
+            self.stop_polling(f"stopped waiting after {timeout:g} s")
             return self._done.result(30)
 
-    def stop_waiting(self, reason: str = "stopped waiting") -> None:
-        """Stop polling and end the job `timed_out`. It keeps its task id (recorded even if
-        its submit is still in flight), and `gv.resume()` re-attaches to it later."""
+    def stop_polling(self, reason: str = "stopped waiting") -> None:
+        """Stop polling and end the job `timed_out` (the provider may still finish it). It
+        keeps its task id (recorded even if its submit is still in flight), and `gv.resume()`
+        re-attaches to it later."""
         self._stop(State.TIMED_OUT, f"{reason}; the task may still finish: gv.resume() re-attaches")
+
+    def stop_waiting(self, reason: str = "stopped waiting") -> None:
+        """Deprecated name of `stop_polling` (it ends the job, it does not only stop a wait)."""
+        warnings.warn("Job.stop_waiting() is deprecated; use Job.stop_polling()", DeprecationWarning,
+                      stacklevel=2)
+        self.stop_polling(reason)
 
     def __await__(self) -> Generator[Any, None, Result]:
         return asyncio.wrap_future(self._done).__await__()
 
-    def result(self) -> Result | None:
+    def result(self, timeout: float | None = None) -> Result:
+        """Block until the job ends and return its `Result`, like `Future.result`: after
+        `timeout` seconds raise `TimeoutError` and leave the job running (`wait(timeout)`
+        stops polling instead)."""
+        if _loop.in_engine_thread() and not self._done.done():
+            raise RuntimeError("result() would block the engine loop; use `await job` there")
+        return self._done.result(timeout)
+
+    def result_nowait(self) -> Result | None:
         """The `Result` if the job has ended, else None (never blocks)."""
         return self._done.result() if self._done.done() else None
+
+    def _snapshot(self) -> JobSnapshot:
+        """The job's state now, as plain data with texts cleaned of its key (what the views
+        draw)."""
+        secrets = (self.client.key,)
+        return JobSnapshot(
+            provider=self.provider, model=self.model, mode=self.request.mode,
+            prompt=redact(self.prompt, *secrets), state=self.state, progress=self.progress,
+            elapsed_s=self.elapsed_s, polls=self.polls,
+            task_id=redact(self.task_id, *secrets) if self.task_id is not None else None,
+            error_code=redact(self.error_code, *secrets) if self.error_code is not None else None,
+            error_message=(redact(self.error_message, *secrets)
+                           if self.error_message is not None else None),
+            done=self.done(), reused=self.reused, result=self.result_nowait())
 
     def cancel(self) -> None:
         """Stop polling and mark the job `cancelled` (no provider offers a cancel endpoint, so
@@ -157,7 +210,7 @@ class Job:
         """Call `callback(job)` after every change (from the engine thread)."""
         with self._lock:
             self._listeners.append(callback)
-        if self.done:
+        if self.done():
             self._safe_call(callback)
 
     def remove_listener(self, callback: Callable[["Job"], None]) -> None:
@@ -315,7 +368,9 @@ class Job:
             video_urls=tuple(urls), cost_usd=cost, cost_source=source, latency_s=self._latency,
             polls=self.polls, error_code=self.error_code, error_message=self.error_message,
             video_duration=duration, queue_s=queue_s, generation_s=generation_s,
-            reused=self.reused, job_id=self.job_id, local_path=self.local_path, _job=self,
+            reused=self.reused, job_id=self.job_id, local_path=self.local_path,
+            link=ResultLink(download=self.download, local_path=lambda: self.local_path,
+                            secrets=(self.client.key,)),
         )
 
     # ---- the runner (engine loop) -------------------------------------------------------
@@ -511,17 +566,20 @@ class Job:
         try:
             with os.fdopen(fd, "wb") as out:
                 # no auth headers: result URLs live on CDN hosts that must never see the key
-                async with self.client.http().stream("GET", url, follow_redirects=True) as response:
-                    if response.status_code >= 400:
-                        raise DownloadError(
-                            f"download of {url} failed with HTTP {response.status_code}"
-                            + (" (result URLs expire: download promptly)" if response.status_code in (403, 404, 410) else ""),
-                            url=url, status_code=response.status_code)
-                    head = b""
-                    async for chunk in response.aiter_bytes():
-                        if len(head) < 12:
-                            head += chunk[: 12 - len(head)]
-                        out.write(chunk)
+                try:
+                    async with self.client.http().stream("GET", url, follow_redirects=True) as response:
+                        if response.status_code >= 400:
+                            raise DownloadError(
+                                f"download of {url} failed with HTTP {response.status_code}"
+                                + (" (result URLs expire: download promptly)" if response.status_code in (403, 404, 410) else ""),
+                                url=url, status_code=response.status_code)
+                        head = b""
+                        async for chunk in response.aiter_bytes():
+                            if len(head) < 12:
+                                head += chunk[: 12 - len(head)]
+                            out.write(chunk)
+                except httpx.TransportError as exc:  # no usable reply, unlike an HTTP error
+                    raise TransportError(f"download of {url} failed: {type(exc).__name__}: {exc}") from exc
             if not _looks_like_video(head, response.headers.get("content-type", "")):
                 raise DownloadError(f"download of {url} is not a video "
                                     f"(content-type {response.headers.get('content-type')!r})",

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
+from ._types import RESUMABLE_STATES, REUSABLE_STATES
+
 __all__ = ["Ledger", "LedgerRow", "default_home", "default_ledger"]
 
 _SCHEMA = """
@@ -61,10 +63,10 @@ _COLUMNS = (
     "error_message", "local_path", "provider_created_at", "provider_completed_at", "updated_at",
 )
 
-#: States whose job is still worth re-attaching to.
-RESUMABLE = ("queued", "running", "timed_out", "unknown")
-#: States that a repeated identical request reuses instead of paying again.
-REUSABLE = ("queued", "running", "succeeded", "timed_out", "cancelled", "unknown")
+#: State values whose job is still worth re-attaching to.
+RESUMABLE = tuple(s.value for s in RESUMABLE_STATES)
+#: State values that a repeated identical request reuses instead of paying again.
+REUSABLE = tuple(s.value for s in REUSABLE_STATES)
 
 
 def default_home() -> Path:

@@ -1,14 +1,25 @@
-"""The normalized vocabulary shared by every provider: states, statuses and requests."""
+"""The normalized vocabulary: states (and every set of them), provider statuses, requests,
+and the plain snapshots the views render (`ResultData`, `JobSnapshot`).
+
+Everything here is data: the engine produces it, the adapters and the views read it, and
+this module imports nothing else of the package but `_secrets`.""" 
 
 from __future__ import annotations
 
 import enum
 import json
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Mapping
+from pathlib import Path
+from typing import Any
 
-__all__ = ["State", "TaskStatus", "VideoRequest", "TERMINAL_STATES", "MODES"]
+from ._secrets import Secret
+
+__all__ = [
+    "MODES", "PENDING_STATES", "RESUMABLE_STATES", "REUSABLE_STATES", "TERMINAL_STATES",
+    "JobSnapshot", "ResultData", "ResultLink", "State", "TaskStatus", "VideoRequest",
+]
 
 #: Every generation mode any provider offers.
 MODES = ("text-to-video", "image-to-video", "reference-to-video", "edit", "extend")
@@ -35,9 +46,15 @@ class State(str, enum.Enum):
         return self.value
 
 
-TERMINAL_STATES = frozenset(
-    {State.SUCCEEDED, State.FAILED, State.EXPIRED, State.CANCELLED, State.TIMED_OUT, State.UNKNOWN}
-)
+#: States a job leaves on its own: it is waiting for, or being made by, the provider.
+PENDING_STATES = (State.QUEUED, State.RUNNING)
+#: States a job ends in (it changes again only when resumed).
+TERMINAL_STATES = (State.SUCCEEDED, State.FAILED, State.EXPIRED, State.CANCELLED, State.TIMED_OUT,
+                   State.UNKNOWN)
+#: States whose job is still worth re-attaching to (`gv.resume()`).
+RESUMABLE_STATES = (*PENDING_STATES, State.TIMED_OUT, State.UNKNOWN)
+#: States that a repeated identical request reuses instead of paying again.
+REUSABLE_STATES = (*PENDING_STATES, State.SUCCEEDED, State.TIMED_OUT, State.CANCELLED, State.UNKNOWN)
 
 
 @dataclass(frozen=True)
@@ -93,3 +110,77 @@ class VideoRequest:
         """The requested duration in seconds, if the request has one."""
         value = self.params.get("duration")
         return float(value) if value is not None else None
+
+
+@dataclass(frozen=True)
+class ResultLink:
+    """How a result reaches what produced it, as plain callables (so neither `Result` nor the
+    views import the engine): download the video, the local copy if any, the keys to redact."""
+
+    download: Callable[[str | Path | None], Path]
+    local_path: Callable[[], Path | None]
+    secrets: tuple[Secret | None, ...] = ()
+
+
+@dataclass(frozen=True)
+class ResultData:
+    """The outcome of one job, as data (`Result` adds `download()` and the notebook display).
+    `ok` is True only for a succeeded job with a video URL.
+
+    `cost_source` is "reported" (the provider said what it charged), "estimated" (from the price
+    table) or None (unknown). `latency_s` runs from the submit to the moment the client learned
+    the job was done; `queue_s`/`generation_s` come from provider timestamps where given.
+    """
+
+    provider: str
+    model: str
+    mode: str
+    status: State
+    task_id: str | None
+    prompt: str
+    params: Mapping[str, Any]
+    video_urls: tuple[str, ...] = ()
+    cost_usd: float | None = None
+    cost_source: str | None = None
+    latency_s: float | None = None
+    polls: int = 0
+    error_code: str | None = None
+    error_message: str | None = None
+    video_duration: float | None = None
+    queue_s: float | None = None
+    generation_s: float | None = None
+    reused: bool = False
+    job_id: str | None = None
+    local_path: Path | None = None
+    link: ResultLink | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def ok(self) -> bool:
+        """True when the video was made."""
+        return self.status is State.SUCCEEDED and bool(self.video_urls)
+
+    @property
+    def video_url(self) -> str | None:
+        """The first result URL."""
+        return self.video_urls[0] if self.video_urls else None
+
+
+@dataclass(frozen=True)
+class JobSnapshot:
+    """A job's state at one moment, texts already cleaned of its key: everything the views need
+    to draw it. `result` is set once the job has ended."""
+
+    provider: str
+    model: str
+    mode: str
+    prompt: str
+    state: State
+    progress: float | None
+    elapsed_s: float | None
+    polls: int
+    task_id: str | None
+    error_code: str | None
+    error_message: str | None
+    done: bool
+    reused: bool
+    result: ResultData | None = None

@@ -24,8 +24,10 @@ from typing import TYPE_CHECKING, Any, Iterable, Sequence
 import ipywidgets as widgets
 
 from ._catalog import priced_spec
+from ._client import setup_problem
 from ._exceptions import GrokVidError, ValidationError
 from ._sandbox_mode import sandbox_route
+from ._html import ERROR_COLOR, MUTED_COLOR
 from ._types import VideoRequest
 from .display import (
     JobWatcher,
@@ -101,15 +103,10 @@ def _lines(text: str) -> list[str]:
 def readiness(adapter: Adapter, client: "Client | None" = None) -> str | None:
     """Why a job cannot be started for this provider right now (no key, no base URL), or
     None when it can. Only names the environment variables; never reads a key's value out."""
-    if client is not None or sandbox_route() is not None:
+    if client is not None:
         return None
-    if not os.environ.get(adapter.env_var, "").strip():
-        return (f"no API key for {adapter.name}: set the environment variable "
-                f"{adapter.env_var} (or call gv.use_sandbox() to try it offline)")
-    if adapter.default_base_url is None and adapter.base_url_env and not os.environ.get(adapter.base_url_env):
-        return (f"{adapter.name} publishes no base URL: set {adapter.base_url_env} "
-                "(or call gv.use_sandbox())")
-    return None
+    problem = setup_problem(adapter)
+    return None if problem is None else str(problem)
 
 
 def key_info_html(adapter: Adapter, client: "Client | None" = None) -> str:
@@ -128,7 +125,7 @@ def prompt_count_html(length: int, limit: int | None) -> str:
     """'12 / 5000 characters' (red when over), or '12 characters (no documented limit)'."""
     if limit is None:
         return f"<small>{length} characters (no documented limit)</small>"
-    color = "#d9534f" if length > limit else "#666666"
+    color = ERROR_COLOR if length > limit else MUTED_COLOR
     return f'<small style="color:{color}">{length} / {limit} characters</small>'
 
 
@@ -253,7 +250,7 @@ class VideoForm(widgets.VBox):
     def static_html(self) -> str:
         """What a renderer without widgets (GitHub, nbviewer, an export) shows: the latest
         video or error and the history table."""
-        return ('<div class="grokvid-form"><div style="color:#666666;font-family:sans-serif;'
+        return (f'<div class="grokvid-form"><div style="color:{MUTED_COLOR};font-family:sans-serif;'
                 'font-size:13px">gv.form(): the interactive controls need a running kernel '
                 f"with ipywidgets.</div>{self.result_html.value}{self.history.value}</div>")
 
@@ -403,12 +400,12 @@ class VideoForm(widgets.VBox):
                 self._request, problem = request, readiness(adapter, client)
                 estimate = spec.estimate(request.params)
                 self.cost.value = cost_html(estimate, spec, adapter.reports_cost)
-            running = self.job is not None and not self.job.done
+            running = self.job is not None and not self.job.done()
             if problem is None and running:
                 problem = "a job is running: wait for it or cancel it"
             self.generate_button.disabled = problem is not None
             self.generate_button.tooltip = problem or "Submit this request"
-            self.reason.value = (f'<small style="color:#d9534f">{esc(problem)}</small>'
+            self.reason.value = (f'<small style="color:{ERROR_COLOR}">{esc(problem)}</small>'
                                  if problem else "")
 
     # ---- running a job ------------------------------------------------------------------
@@ -427,7 +424,7 @@ class VideoForm(widgets.VBox):
             job = self._client().start(request.prompt, model=request.model, mode=request.mode,
                                        reuse=self.reuse.value, **request.params)
         except GrokVidError as exc:
-            self.status.value = f'<span style="color:#d9534f">{esc(exc)}</span>'
+            self.status.value = f'<span style="color:{ERROR_COLOR}">{esc(exc)}</span>'
             return
         self.start_watching(job)
 
@@ -445,7 +442,7 @@ class VideoForm(widgets.VBox):
         self.watcher = JobWatcher(job, self._show_progress, self._show_result).start()
 
     def _on_cancel(self, _button: Any = None) -> None:
-        if self.job is not None and not self.job.done:
+        if self.job is not None and not self.job.done():
             self.job.cancel()
 
     def _show_progress(self, job: "Job") -> None:
@@ -459,7 +456,7 @@ class VideoForm(widgets.VBox):
                              f"{esc(format_seconds(job.elapsed_s))} elapsed · {job.polls} polls</small>")
 
     def _show_result(self, job: "Job") -> None:
-        result = job.result()
+        result = job.result_nowait()
         if result is None or job is not self.job:
             return
         markup = result_bundle(result)["text/html"]  # may download a sandbox clip: not the engine thread
@@ -471,7 +468,7 @@ class VideoForm(widgets.VBox):
             else:
                 self.progress.bar_style = "danger"
                 code = f" [{result.error_code}]" if result.error_code else ""
-                self.status.value = (f'<small style="color:#d9534f">{esc(result.status.value)}'
+                self.status.value = (f'<small style="color:{ERROR_COLOR}">{esc(result.status.value)}'
                                      f"{esc(code)}</small>")
             _show(self.cancel_button, False)
             self.result_html.value = markup

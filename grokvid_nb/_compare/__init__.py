@@ -88,7 +88,7 @@ def _source_for(row: Mapping[str, Any], embed: bool | None) -> tuple[str | None,
         return None, None
     job_id = row.get("job_id")
     job = _run.recent_job(job_id) if isinstance(job_id, str) else None
-    result = job.result() if job is not None else None
+    result = job.result_nowait() if job is not None else None
     if result is not None and result.ok:
         source = display.video_source(result, embed)
         return source.src, source.note

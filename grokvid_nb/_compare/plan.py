@@ -87,7 +87,7 @@ def plan(prompt: str, providers: ProvidersSpec, repeats: int, *, adapt: bool, re
             request = fit.request
             entry.per_video = priced_spec(adapter, request.model, request.mode).estimate(request.params)
             if reuse:
-                entry.reusable = sum(client.reusable_job(request, i) is not None
+                entry.reusable = sum(client.can_reuse(request, i)
                                      for i in range(repeats))
         batch.entries.append(entry)
     _note_differing_defaults(batch.entries, params)

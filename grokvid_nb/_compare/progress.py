@@ -14,11 +14,15 @@ import time
 from dataclasses import dataclass
 from typing import Any, Sequence, TextIO
 
-__all__ = ["Line", "progress_text", "finished_text", "progress_html", "estimate_html",
-           "Reporter", "NullReporter", "TerminalReporter", "NotebookReporter", "make_reporter",
-           "in_notebook"]
+from .. import display
+from .._html import MUTED_COLOR, RUNNING_COLOR, STATE_COLORS
+from .._types import TERMINAL_STATES
 
-_TERMINAL = ("succeeded", "failed", "expired", "cancelled", "timed_out", "unknown", "skipped", "error")
+__all__ = ["Line", "progress_text", "finished_text", "progress_html", "estimate_html",
+           "Reporter", "NullReporter", "TerminalReporter", "NotebookReporter", "make_reporter"]
+
+#: A row's status once it will not change: a job's end state, or a row that never became a job.
+_TERMINAL = (*(state.value for state in TERMINAL_STATES), "skipped", "error")
 
 
 @dataclass(frozen=True)
@@ -70,11 +74,6 @@ def finished_text(line: Line, index: int, total: int) -> str:
     return text
 
 
-_STATUS_COLOURS = {"succeeded": "#1a7f37", "failed": "#cf222e", "expired": "#cf222e",
-                   "timed_out": "#9a6700", "unknown": "#9a6700", "cancelled": "#6e7781",
-                   "skipped": "#6e7781", "error": "#cf222e"}
-
-
 def progress_html(lines: Sequence[Line], title: str = "") -> str:
     """An HTML table, one row per job, everything escaped."""
     e = html.escape
@@ -82,7 +81,7 @@ def progress_html(lines: Sequence[Line], title: str = "") -> str:
                    for h in ("job", "status", "progress", "elapsed", "cost", "note"))
     body = []
     for line in lines:
-        colour = _STATUS_COLOURS.get(line.status, "#0969da")
+        colour = STATE_COLORS.get(line.status, RUNNING_COLOR)
         pct = "" if line.progress is None else f"{line.progress:.0f}%"
         body.append(
             "<tr>"
@@ -91,7 +90,7 @@ def progress_html(lines: Sequence[Line], title: str = "") -> str:
             f"<td style='padding:2px 8px'>{e(pct)}</td>"
             f"<td style='padding:2px 8px'>{e(_seconds(line.elapsed_s))}</td>"
             f"<td style='padding:2px 8px'>{e(line.cost)}</td>"
-            f"<td style='padding:2px 8px;color:#57606a'>{e(line.note)}</td>"
+            f"<td style='padding:2px 8px;color:{MUTED_COLOR}'>{e(line.note)}</td>"
             "</tr>")
     caption = f"<caption style='text-align:left'>{e(title)}</caption>" if title else ""
     return (f"<table class='grokvid-compare-progress' style='border-collapse:collapse'>{caption}"
@@ -104,18 +103,6 @@ def estimate_html(summary: str, breakdown: Sequence[tuple[str, str]]) -> str:
     items = "".join(f"<li><code>{e(label)}</code>: {e(text)}</li>" for label, text in breakdown)
     return (f"<div class='grokvid-compare-estimate'><b>compare:</b> {e(summary)}"
             f"<ul style='margin:2px 0'>{items}</ul></div>")
-
-
-def in_notebook() -> bool:
-    """True inside a Jupyter kernel (where HTML display handles work)."""
-    try:
-        from IPython import get_ipython
-    except ImportError:
-        return False
-    shell = get_ipython()
-    if shell is None:
-        return False
-    return type(shell).__name__ == "ZMQInteractiveShell" or "IPKernelApp" in getattr(shell, "config", {})
 
 
 class Reporter:
@@ -228,7 +215,7 @@ def make_reporter(progress: bool | str | Reporter) -> Reporter:
         return progress
     if progress is False or progress is None:
         return NullReporter()
-    if progress == "notebook" or (progress is True and in_notebook()):
+    if progress == "notebook" or (progress is True and display.in_notebook()):
         return NotebookReporter()
     if progress in (True, "terminal"):
         return TerminalReporter()

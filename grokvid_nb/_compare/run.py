@@ -74,7 +74,7 @@ class _Slot:
 def _line(slot: _Slot) -> Line:
     job = slot.job
     cost, note = "", slot.entry.note
-    result = job.result() if job is not None else None
+    result = job.result_nowait() if job is not None else None
     if result is not None:
         cost = display.format_cost(result.cost_usd, result.cost_source)
     if slot.error:
@@ -95,7 +95,7 @@ def _row(slot: _Slot, interrupted: bool) -> dict[str, Any]:
         if interrupted and slot.status == "not_started":
             common["note"] = "; ".join(n for n in (entry.note, "interrupted before it was submitted") if n)
         return make_row(snapshot=Snapshot(slot.status, error=slot.error), **common)
-    result = job.result()
+    result = job.result_nowait()
     if result is not None:
         row = make_row(result=result, **common)
         # a reused job may have finished (and built its Result) before it was reused
@@ -157,12 +157,12 @@ def run(batch: Batch, reporter: Reporter, timeout: float | None) -> "pd.DataFram
         while True:
             lines = [_line(s) for s in slots]
             reporter.update(lines)
-            pending = [s.job for s in slots if s.job is not None and not s.job.done]
+            pending = [s.job for s in slots if s.job is not None and not s.job.done()]
             if not pending:
                 break
             if timeout is not None and time.monotonic() - started >= timeout:
                 for job in pending:
-                    job.stop_waiting(f"compare(timeout={timeout:g}) ran out")
+                    job.stop_polling(f"compare(timeout={timeout:g}) ran out")
                 continue
             _wait_for_change(changed, 0.25)
     except KeyboardInterrupt:
@@ -175,7 +175,7 @@ def run(batch: Batch, reporter: Reporter, timeout: float | None) -> "pd.DataFram
     df = pd.DataFrame([_row(s, interrupted) for s in slots], columns=list(COLUMNS))
     df.attrs["interrupted"] = interrupted
     if interrupted:
-        waiting = sum(s.job is not None and not s.job.done for s in slots)
+        waiting = sum(s.job is not None and not s.job.done() for s in slots)
         warnings.warn(f"compare() was interrupted: {len(slots) - waiting} row(s) finished; {waiting} "
                       "job(s) keep running in the background (gv.resume() re-attaches)",
                       RuntimeWarning, stacklevel=3)

@@ -159,7 +159,7 @@ def test_interrupt_keeps_finished_rows(make_sandbox: Any, monkeypatch: pytest.Mo
         job = real_start(self, *args, **kwargs)
         if job.provider == "apixo":
             def interrupt(j: Any) -> None:
-                if j.done and not fired.is_set():
+                if j.done() and not fired.is_set():
                     fired.set()
                     _thread.interrupt_main()  # what Ctrl-C / a kernel interrupt does
             job.add_listener(interrupt)

@@ -44,5 +44,5 @@ def shell(monkeypatch: pytest.MonkeyPatch) -> Iterator[CapturingDisplayPublisher
     ip = InteractiveShell.instance()
     publisher = CapturingDisplayPublisher(shell=ip)
     monkeypatch.setattr(ip, "display_pub", publisher)
-    monkeypatch.setattr(gv_display, "_in_kernel", lambda: True)
+    monkeypatch.setattr(gv_display, "in_notebook", lambda: True)
     yield publisher

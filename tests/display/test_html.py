@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from html.parser import HTMLParser
 from typing import Any
@@ -105,11 +106,12 @@ def assert_inert(markup: str) -> None:
 
 def snapshot(**overrides: Any) -> JobSnapshot:
     snap = JobSnapshot(provider="xai", model="grok-imagine-video", mode="text-to-video",
-                       prompt="a lakeside", state="running", progress=42.0, elapsed_s=12.34,
+                       prompt="a lakeside", state=State.RUNNING, progress=42.0, elapsed_s=12.34,
                        polls=5, task_id="req-1", error_code=None, error_message=None,
                        done=False, reused=False)
-    snap.update(overrides)  # type: ignore[typeddict-item]
-    return snap
+    if "state" in overrides:
+        overrides["state"] = State(overrides["state"])
+    return dataclasses.replace(snap, **overrides)
 
 
 def result(**overrides: Any) -> Result:

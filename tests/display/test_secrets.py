@@ -46,8 +46,8 @@ def test_keys_stay_out_of_widget_state_and_bundles(monkeypatch: pytest.MonkeyPat
     wait_for(lambda: "<video" in form.result_html.value)
     form.provider.value = "apixo"  # env key: the form names the variable, never its value
     assert SECRET not in all_widget_state(form)
-    for bundle in (job_bundle(form.job), result_bundle(form.job.result()),
-                   result_bundle(form.job.result(), embed=False), form._repr_mimebundle_()):
+    for bundle in (job_bundle(form.job), result_bundle(form.job.result_nowait()),
+                   result_bundle(form.job.result_nowait(), embed=False), form._repr_mimebundle_()):
         assert SECRET not in json.dumps(bundle)
 
 

@@ -92,7 +92,7 @@ def test_lost_submit_reply_ends_unknown_and_is_never_resent(first: object, code:
     assert script.submit_count == 1
     # asking again for the identical request does not pay again either
     again = client(script).submit("p")
-    assert again.status == "unknown" and again.reused and script.submit_count == 1
+    assert again.state == "unknown" and again.reused and script.submit_count == 1
 
 
 def test_rejected_submit_fails_with_the_providers_words() -> None:
@@ -139,10 +139,10 @@ def test_wait_timeout_and_cancel_end_in_clear_states() -> None:
     endless = [{"status": "processing"}] * 10_000
     job = client(Script([], endless)).submit("p1")
     res = job.wait(timeout=0.2)
-    assert res.status == "timed_out" and job.done
+    assert res.status == "timed_out" and job.done()
     job = client(Script([], endless)).submit("p2")
     job.cancel()
-    assert job.status == "cancelled" and job.wait(1).status == "cancelled"
+    assert job.state == "cancelled" and job.wait(1).status == "cancelled"
 
 
 def test_identical_request_reuses_and_reuse_false_pays_again() -> None:
@@ -255,3 +255,19 @@ def test_stopping_during_the_submit_keeps_the_paid_task_id() -> None:
     resumed = c.resume()  # this client holds the key and the transport
     assert [j.task_id for j in resumed] == ["slow-task"]
     assert resumed[0].wait(20).ok
+
+
+def test_download_without_a_reply_is_a_transport_error(tmp_path: Path) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.method == "POST":
+            return httpx.Response(200, json={"request_id": "t"})
+        if request.url.host == "cdn.example":
+            raise httpx.ConnectError("refused")
+        return httpx.Response(200, json=DONE)
+
+    res = client(handler).submit("p").wait(20)
+    with pytest.raises(gv.TransportError, match="ConnectError: refused") as caught:
+        res.download(tmp_path / "x.mp4")
+    assert isinstance(caught.value.__cause__, httpx.ConnectError)
+    assert not (tmp_path / "x.mp4").exists()
+    assert not list(tmp_path.glob(".part-*"))

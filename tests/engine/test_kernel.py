@@ -26,7 +26,7 @@ CELLS = [
     "jobs = [gv.Client(providers[i % 5]).start(f'clip {i} [sandbox:latency=30]') for i in range(100)]\n"
     "print('STARTED', len(jobs), round(time.monotonic() - t0, 2))",
     # 3: runs while they poll: the kernel is free
-    "busy = sum(not j.done for j in jobs)\n"
+    "busy = sum(not j.done() for j in jobs)\n"
     "print('FREE', busy, sum(range(1000)))",
     # 4: all of them finish, in the background
     "results = [j.wait(timeout=240) for j in jobs]\n"
