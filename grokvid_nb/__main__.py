@@ -14,7 +14,8 @@ import contextlib
 import os
 import sys
 import time
-from typing import TYPE_CHECKING, Iterator, Sequence, TextIO
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -101,8 +102,8 @@ def _print_frame(df: "pd.DataFrame", out: TextIO) -> None:
 
 
 def _compare(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from ._sandbox_mode import use_sandbox
     from ._compare import compare, save_table, summarize
+    from ._sandbox_mode import use_sandbox
 
     params = {k: v for k, v in (("duration", args.duration), ("resolution", args.resolution),
                                 ("aspect_ratio", args.aspect_ratio)) if v is not None}

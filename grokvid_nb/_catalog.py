@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 from dataclasses import replace
+from typing import TYPE_CHECKING, Any
 
 from .adapters import PROVIDER_NAMES, Adapter, ModeSpec, Price, get_adapter
 from .adapters._spec import UNPRICED

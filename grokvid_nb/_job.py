@@ -18,12 +18,15 @@ import tempfile
 import threading
 import time
 import warnings
+from collections.abc import Callable, Generator
+from datetime import UTC
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Generator, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx
 
 from . import _loop
+from ._catalog import priced_spec
 from ._exceptions import (
     DownloadError,
     ProviderError,
@@ -33,11 +36,10 @@ from ._exceptions import (
     TaskNotFoundError,
     TransportError,
 )
-from ._catalog import priced_spec
 from ._ledger import LedgerRow
 from ._result import Result
-from ._secrets import redact
 from ._schedule import MemoryKey, PollSchedule, memory
+from ._secrets import redact
 from ._types import JobSnapshot, ResultLink, State, TaskStatus, VideoRequest
 
 if TYPE_CHECKING:
@@ -393,9 +395,8 @@ class Job:
 
     async def _run(self) -> None:
         self._deadline = time.monotonic() + self.deadline_s
-        if self.task_id is None:
-            if not await self._submit():
-                return
+        if self.task_id is None and not await self._submit():
+            return
         if not self._submitted.done():
             self._submitted.set_result(None)
         await self._poll_until_done()
@@ -609,10 +610,10 @@ class Job:
 
     def _adopt_finished(self, row: LedgerRow) -> None:
         """Mark a job that the ledger says is over as finished, without any request."""
-        from datetime import datetime, timezone
+        from datetime import datetime
 
         def when(ts: float | None) -> datetime | None:
-            return datetime.fromtimestamp(ts, tz=timezone.utc) if ts else None
+            return datetime.fromtimestamp(ts, tz=UTC) if ts else None
 
         status = TaskStatus(
             state=State(row.state), video_urls=tuple(row.video_urls),

@@ -15,7 +15,8 @@ import asyncio
 import concurrent.futures
 import os
 import threading
-from typing import Any, Coroutine, TypeVar
+from collections.abc import Coroutine
+from typing import Any, TypeVar
 
 __all__ = ["engine_loop", "run_coroutine", "run_sync", "in_engine_thread"]
 

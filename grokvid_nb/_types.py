@@ -2,7 +2,7 @@
 and the plain snapshots the views render (`ResultData`, `JobSnapshot`).
 
 Everything here is data: the engine produces it, the adapters and the views read it, and
-this module imports nothing else of the package but `_secrets`.""" 
+this module imports nothing else of the package but `_secrets`."""
 
 from __future__ import annotations
 

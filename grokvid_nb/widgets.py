@@ -19,16 +19,18 @@ from __future__ import annotations
 
 import os
 import threading
-from typing import TYPE_CHECKING, Any, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
 
 import ipywidgets as widgets
 
 from ._catalog import priced_spec
 from ._client import setup_problem
 from ._exceptions import GrokVidError, ValidationError
-from ._sandbox_mode import sandbox_route
 from ._html import ERROR_COLOR, MUTED_COLOR
+from ._sandbox_mode import sandbox_route
 from ._types import VideoRequest
+from .adapters import PROVIDER_NAMES, Adapter, ModeSpec, get_adapter
 from .display import (
     JobWatcher,
     caption_text,
@@ -38,7 +40,6 @@ from .display import (
     history_html,
     result_bundle,
 )
-from .adapters import PROVIDER_NAMES, ModeSpec, Adapter, get_adapter
 
 if TYPE_CHECKING:
     from ._client import Client

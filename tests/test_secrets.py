@@ -12,8 +12,8 @@ import json
 import logging
 import pickle
 import uuid
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import httpx
 import pytest

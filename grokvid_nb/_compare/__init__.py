@@ -22,14 +22,15 @@ from __future__ import annotations
 import itertools
 import os
 import warnings
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from .. import display
-from .fit import Estimate, ProvidersSpec, check_budget
-from .progress import Reporter, make_reporter
 from . import plan as _plan
 from . import run as _run
+from .fit import Estimate, ProvidersSpec, check_budget
+from .progress import Reporter, make_reporter
 from .table import COLUMNS, summarize_table
 from .views import Gallery, cell_from_row, gallery_html, latency_cost_figure, rows_of
 

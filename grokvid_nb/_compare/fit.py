@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 from .._catalog import priced_spec
 from .._exceptions import BudgetExceededError, ConfigurationError, ValidationError
 from .._types import VideoRequest
-from ..adapters import PROVIDER_NAMES, ModeSpec, Adapter, get_adapter
+from ..adapters import PROVIDER_NAMES, Adapter, ModeSpec, get_adapter
 
 __all__ = [
     "Target",

@@ -11,8 +11,9 @@ from __future__ import annotations
 import html
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence, TextIO
+from typing import Any, TextIO
 
 from .. import display
 from .._html import MUTED_COLOR, RUNNING_COLOR, STATE_COLORS

@@ -5,24 +5,18 @@ from __future__ import annotations
 
 import collections
 import logging
-import os
 import threading
 import time
 import warnings
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from .. import display
-from .._client import Client
+from .._types import State
 from .fit import Estimate
 from .plan import Batch, Entry
 from .progress import Line, Reporter
 from .table import COLUMNS, Snapshot, make_row
-from .._exceptions import ConfigurationError
-from .._sandbox_mode import sandbox_route
-from .._types import State
-from .._catalog import priced_spec
-from ..adapters import USER_PARAMETERS, get_adapter
 
 if TYPE_CHECKING:
     import pandas as pd

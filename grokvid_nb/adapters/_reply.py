@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import quote as url_quote
@@ -123,9 +123,9 @@ def retry_after(response: httpx.Response) -> float | None:
     except (TypeError, ValueError):
         return None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
+        when = when.replace(tzinfo=UTC)
     # the one clock read in the adapters: an HTTP-date means "until then"
-    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
 def path_segment(task_id: str) -> str:
@@ -143,7 +143,7 @@ def parse_time(value: Any) -> datetime | None:
             return None
         seconds = seconds / 1000.0 if seconds > 1e11 else seconds
         try:
-            return datetime.fromtimestamp(seconds, tz=timezone.utc)
+            return datetime.fromtimestamp(seconds, tz=UTC)
         except (OverflowError, OSError, ValueError):  # out of the platform's range
             return None
     if isinstance(value, str) and value.strip():
@@ -152,7 +152,7 @@ def parse_time(value: Any) -> datetime | None:
             when = datetime.fromisoformat(iso)
         except ValueError:
             return None
-        return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+        return when if when.tzinfo else when.replace(tzinfo=UTC)
     return None
 
 

@@ -11,7 +11,8 @@ what it could not find. No duration, resolution or aspect ratio; a flat 24 credi
 from __future__ import annotations
 
 import json
-from typing import Any, ClassVar, Iterator, Mapping
+from collections.abc import Iterator, Mapping
+from typing import Any, ClassVar
 
 import httpx
 
@@ -19,7 +20,7 @@ from .._secrets import Secret
 from .._types import State, TaskStatus, VideoRequest
 from ._adapter import Adapter
 from ._reply import number, parse_time, path_segment, text
-from ._spec import ModeSpec, ModelSpec, PollingPrior, Price
+from ._spec import ModelSpec, ModeSpec, PollingPrior, Price
 
 _PRICE = Price(per_call=0.048)
 _CLIP_SECONDS = 6.0  # Grok Imagine's default length; the route has no duration parameter

@@ -9,7 +9,8 @@ holding `resultUrls`; failures carry `failCode`/`failMsg`. Times are Unix millis
 from __future__ import annotations
 
 import json
-from typing import Any, ClassVar, Mapping
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
 import httpx
 
@@ -17,7 +18,7 @@ from .._secrets import Secret
 from .._types import State, TaskStatus, VideoRequest
 from ._adapter import Adapter
 from ._reply import field_list, number, parse_time, text
-from ._spec import ModeSpec, ModelSpec, PollingPrior, Price
+from ._spec import ModelSpec, ModeSpec, PollingPrior, Price
 
 _COMMON: dict[str, Any] = dict(
     durations=range(6, 31), default_duration=6,

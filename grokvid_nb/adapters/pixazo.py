@@ -9,7 +9,8 @@ not charged); `output.media_url` is a list.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Mapping
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
 import httpx
 
@@ -17,7 +18,7 @@ from .._secrets import Secret
 from .._types import State, TaskStatus, VideoRequest
 from ._adapter import Adapter
 from ._reply import field_list, mapping, parse_time, path_segment, text
-from ._spec import ModeSpec, ModelSpec, PollingPrior, Price
+from ._spec import ModelSpec, ModeSpec, PollingPrior, Price
 
 _RATIOS = ("16:9", "4:3", "3:2", "1:1", "2:3", "3:4", "9:16")
 _RES = ("480p", "720p")

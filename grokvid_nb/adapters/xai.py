@@ -9,7 +9,8 @@ cost as `usage.cost_in_usd_ticks`, where 1 USD = 10**10 ticks (docs.x.ai; the se
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Mapping
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
 import httpx
 
@@ -17,7 +18,7 @@ from .._secrets import Secret
 from .._types import State, TaskStatus, VideoRequest
 from ._adapter import Adapter
 from ._reply import field_list, mapping, number, parse_time, path_segment, text
-from ._spec import ModeSpec, ModelSpec, PollingPrior, Price
+from ._spec import ModelSpec, ModeSpec, PollingPrior, Price
 
 TICKS_PER_USD = 10_000_000_000
 

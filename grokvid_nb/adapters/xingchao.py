@@ -9,7 +9,8 @@ No prices are published, so cost is unknown unless configured.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Mapping
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
 import httpx
 
@@ -17,7 +18,7 @@ from .._secrets import Secret
 from .._types import State, TaskStatus, VideoRequest
 from ._adapter import Adapter
 from ._reply import field_list, number, parse_time, path_segment
-from ._spec import ModeSpec, ModelSpec, PollingPrior
+from ._spec import ModelSpec, ModeSpec, PollingPrior
 
 _RES = ("480p", "720p")
 

@@ -14,8 +14,9 @@ Nothing here opens a socket: replies are constructed `httpx.Response` objects.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import httpx
 import pytest

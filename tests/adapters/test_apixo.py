@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
 import httpx
@@ -141,7 +141,7 @@ def test_processing(apixo, fixture, reply):
     status = apixo.parse_poll(reply(200, fixture("apixo_processing")))
     assert status.state is State.RUNNING
     assert status.raw_status == "processing"
-    assert status.created_at == datetime.fromtimestamp(1767965610.929, tz=timezone.utc)
+    assert status.created_at == datetime.fromtimestamp(1767965610.929, tz=UTC)
 
 
 def test_success(apixo, fixture, reply):
@@ -261,7 +261,7 @@ def test_retry_after_seconds_and_date(apixo, reply):
         apixo.parse_submit(reply(429, {"code": 429, "message": "rate limited"},
                                  headers={"Retry-After": "12"}))
     assert info.value.retry_after == 12.0
-    when = datetime.now(timezone.utc) + timedelta(seconds=60)
+    when = datetime.now(UTC) + timedelta(seconds=60)
     with pytest.raises(E.RateLimitedError) as info:
         apixo.parse_poll(reply(429, {"code": 429, "message": "rate limited"},
                                headers={"Retry-After": format_datetime(when, usegmt=True)}))

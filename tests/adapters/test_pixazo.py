@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
 import pytest
@@ -228,7 +228,7 @@ def test_retry_after(pixazo, reply):
         pixazo.parse_submit(reply(429, {"error": "Too Many Requests", "message": "slow down"},
                                   headers={"Retry-After": "3"}))
     assert info.value.retry_after == 3.0
-    when = datetime.now(timezone.utc) + timedelta(seconds=30)
+    when = datetime.now(UTC) + timedelta(seconds=30)
     with pytest.raises(E.RateLimitedError) as info:
         pixazo.parse_poll(reply(429, text="Too Many Requests",
                                 headers={"Retry-After": format_datetime(when, usegmt=True)}))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
 import httpx
@@ -217,7 +217,12 @@ def test_generic_malformed_submit_and_poll(xai, reply, generic_malformed):
         with pytest.raises(E.ProviderResponseError) as info:
             parse(reply(200, text=generic_malformed))
         assert info.value.provider == "xai"
-        assert "reply was" in str(info.value) or "expected JSON" in str(info.value)
+        try:
+            parsed = json.loads(generic_malformed)
+        except (ValueError, TypeError):
+            parsed = None
+        expected = "expected JSON, got:" if parsed is None else "; the reply was:"
+        assert expected in str(info.value)
 
 
 def test_non_json_is_quoted(xai, reply):
@@ -308,7 +313,7 @@ def test_retry_after_seconds(xai, reply):
 
 
 def test_retry_after_http_date(xai, reply):
-    when = datetime.now(timezone.utc) + timedelta(seconds=120)
+    when = datetime.now(UTC) + timedelta(seconds=120)
     with pytest.raises(E.RateLimitedError) as info:
         xai.parse_poll(reply(429, {"error": "slow down"},
                              headers={"Retry-After": format_datetime(when, usegmt=True)}))

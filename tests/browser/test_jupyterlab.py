@@ -14,8 +14,9 @@ What these prove, in the browser a user would have:
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import nbformat
 import pytest
@@ -149,8 +150,22 @@ def assert_plays(tab: Tab, video: Any, *, duration: float | None = None) -> dict
 
 @pytest.fixture(scope="module")
 def shared() -> Iterator[dict[str, Any]]:
-    """What one test leaves for the next (the notebook saved by test 1)."""
+    """The notebook saved by test 1, reused by later tests to save time (never required)."""
     yield {}
+
+
+def saved_job_notebook(shared: dict[str, Any], lab: JupyterLab, tab: Tab) -> dict[str, Any]:
+    """The job notebook as saved after its run: test 1's when it left one, else made here (run,
+    wait for the video, save), so no test depends on another's outcome."""
+    if "saved" not in shared:
+        name = "job_video_standalone.ipynb"
+        write_notebook(lab.root, name, [SETUP, JOB_CELL])
+        open_notebook(tab, lab, name)
+        run_all(tab)
+        tab.page.wait_for_selector(".jp-NotebookPanel:visible figure.grokvid-video video",
+                                   state="attached", timeout=VIDEO_MS)
+        shared["saved"] = save(tab, lab, name)
+    return shared["saved"]
 
 
 # ---- the tests ----------------------------------------------------------------------------
@@ -186,14 +201,12 @@ def test_job_video_plays_in_untrusted_notebook(jupyter_lab: JupyterLab, tab: Tab
     assert not tab.blocked, tab.diagnostics()
 
     shared["saved"] = save(tab, jupyter_lab, name)
-    shared["name"] = name
 
 
-@pytest.mark.timeout(30)
-def test_saved_notebook_shows_final_state_without_widgets(shared: dict[str, Any]) -> None:
-    if "saved" not in shared:
-        pytest.skip("test_job_video_plays_in_untrusted_notebook did not save its notebook")
-    nb = nbformat.from_dict(shared["saved"])
+@pytest.mark.timeout(180)
+def test_saved_notebook_shows_final_state_without_widgets(jupyter_lab: JupyterLab, tab: Tab,
+                                                          shared: dict[str, Any]) -> None:
+    nb = nbformat.from_dict(saved_job_notebook(shared, jupyter_lab, tab))
     nbformat.validate(nb)
     outputs = nb.cells[-1].outputs
     assert outputs, "the job cell was saved without output"
@@ -208,14 +221,12 @@ def test_saved_notebook_shows_final_state_without_widgets(shared: dict[str, Any]
     assert "application/vnd.jupyter.widget-view+json" not in last.data
 
 
-@pytest.mark.timeout(120)
+@pytest.mark.timeout(240)
 def test_saved_video_plays_when_reopened_untrusted(jupyter_lab: JupyterLab, tab: Tab,
                                                    tmp_path: Path, shared: dict[str, Any]) -> None:
     """The outputs saved by test 1, in a copy the notary has never seen, opened without a
     kernel run: JupyterLab renders them untrusted (sanitized), and the video still plays."""
-    if "saved" not in shared:
-        pytest.skip("test_job_video_plays_in_untrusted_notebook did not save its notebook")
-    nb = nbformat.from_dict(shared["saved"])
+    nb = nbformat.from_dict(saved_job_notebook(shared, jupyter_lab, tab))
     # a new hash: the signature the server stored when it saved test 1's notebook no longer applies
     nb.metadata["grokvid_test"] = "untrusted copy"
     # a control: JupyterLab strips src from <source> in untrusted output (why grokvid puts

@@ -223,7 +223,7 @@ def test_default_providers_and_bad_arguments(home: Any, monkeypatch: pytest.Monk
 
 
 def test_compare_is_callable_even_after_submodule_import(sandbox: Any) -> None:
-    import grokvid_nb._compare.plan  # noqa: F401
+    import grokvid_nb._compare.plan
     import grokvid_nb._compare.run  # noqa: F401
 
     assert gv.compare is gv._compare.compare

@@ -12,6 +12,7 @@ from IPython.core.displaypub import CapturingDisplayPublisher
 from IPython.display import display
 
 import grokvid_nb as gv
+from grokvid_nb._html import format_cost
 from grokvid_nb.adapters import PROVIDER_NAMES, ModeSpec, get_adapter
 from grokvid_nb.widgets import VideoForm
 
@@ -90,9 +91,9 @@ def test_controls_match_the_capability_table(provider: str, model: str, mode: st
         assert list(form.duration.options) == list(durations)
         assert form.duration.disabled == (len(durations) == 1)
 
-    for control, values, default in ((form.resolution, spec.resolutions, spec.default_resolution),
-                                     (form.aspect_ratio, spec.aspect_ratios, spec.default_aspect_ratio),
-                                     (form.video_style, spec.styles, spec.default_style)):
+    for control, values in ((form.resolution, spec.resolutions),
+                            (form.aspect_ratio, spec.aspect_ratios),
+                            (form.video_style, spec.styles)):
         assert shown(control) == (values is not None), control.description
         if values is not None:
             assert list(control.options) == list(values)
@@ -113,7 +114,7 @@ def test_controls_match_the_capability_table(provider: str, model: str, mode: st
     if estimate is None:
         assert "unknown" in form.cost.value
     else:
-        assert f"{estimate:.2f}" in form.cost.value or f"{estimate:.3f}" in form.cost.value
+        assert f"<b>{format_cost(estimate, None)}</b>" in form.cost.value
 
     # a missing source (image or video URL) disables it with the provider's reason
     if spec.video_input:

@@ -3,9 +3,8 @@ through IPython's display protocol; and the same in a real kernel driven by nbcl
 
 from __future__ import annotations
 
-import re
-
 import os
+import re
 import time
 from pathlib import Path
 
