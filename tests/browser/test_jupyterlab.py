@@ -224,8 +224,8 @@ def test_saved_notebook_shows_final_state_without_widgets(jupyter_lab: JupyterLa
 @pytest.mark.timeout(240)
 def test_saved_video_plays_when_reopened_untrusted(jupyter_lab: JupyterLab, tab: Tab,
                                                    tmp_path: Path, shared: dict[str, Any]) -> None:
-    """The outputs saved by test 1, in a copy the notary has never seen, opened without a
-    kernel run: JupyterLab renders them untrusted (sanitized), and the video still plays."""
+    """The saved job notebook (test 1's, or made afresh), in a copy the notary has never seen,
+    opened without a kernel run: JupyterLab renders it untrusted (sanitized); the video plays."""
     nb = nbformat.from_dict(saved_job_notebook(shared, jupyter_lab, tab))
     # a new hash: the signature the server stored when it saved test 1's notebook no longer applies
     nb.metadata["grokvid_test"] = "untrusted copy"

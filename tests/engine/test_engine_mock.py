@@ -175,15 +175,21 @@ def test_download_is_atomic_sends_no_key_and_checks_video(tmp_path: Path) -> Non
     assert not list(tmp_path.glob(".part-*"))
 
 
-def test_download_rejects_non_video(tmp_path: Path) -> None:
+def cdn_serving(cdn: Callable[[], httpx.Response]) -> Callable[[httpx.Request], httpx.Response]:
+    """A provider whose job succeeds at once, with its video host answering `cdn()`."""
     def handler(request: httpx.Request) -> httpx.Response:
         if request.method == "POST":
             return httpx.Response(200, json={"request_id": "t"})
         if request.url.host == "cdn.example":
-            return httpx.Response(200, text="<html>expired</html>", headers={"content-type": "text/html"})
+            return cdn()
         return httpx.Response(200, json=DONE)
 
-    res = client(handler).submit("p").wait(20)
+    return handler
+
+
+def test_download_rejects_non_video(tmp_path: Path) -> None:
+    res = client(cdn_serving(lambda: httpx.Response(
+        200, text="<html>expired</html>", headers={"content-type": "text/html"}))).submit("p").wait(20)
     with pytest.raises(gv.DownloadError, match="not a video") as caught:
         res.download(tmp_path / "x.mp4")
     assert caught.value.url == "https://cdn.example/v.mp4"
@@ -193,14 +199,7 @@ def test_download_rejects_non_video(tmp_path: Path) -> None:
 
 
 def test_download_http_error_is_a_download_error(tmp_path: Path) -> None:
-    def handler(request: httpx.Request) -> httpx.Response:
-        if request.method == "POST":
-            return httpx.Response(200, json={"request_id": "t"})
-        if request.url.host == "cdn.example":
-            return httpx.Response(404, text="gone")
-        return httpx.Response(200, json=DONE)
-
-    res = client(handler).submit("p").wait(20)
+    res = client(cdn_serving(lambda: httpx.Response(404, text="gone"))).submit("p").wait(20)
     with pytest.raises(gv.DownloadError, match="HTTP 404.*expire") as caught:
         res.download(tmp_path / "x.mp4")
     assert not isinstance(caught.value, gv.TransportError)
@@ -258,14 +257,10 @@ def test_stopping_during_the_submit_keeps_the_paid_task_id() -> None:
 
 
 def test_download_without_a_reply_is_a_transport_error(tmp_path: Path) -> None:
-    def handler(request: httpx.Request) -> httpx.Response:
-        if request.method == "POST":
-            return httpx.Response(200, json={"request_id": "t"})
-        if request.url.host == "cdn.example":
-            raise httpx.ConnectError("refused")
-        return httpx.Response(200, json=DONE)
+    def refuse() -> httpx.Response:
+        raise httpx.ConnectError("refused")
 
-    res = client(handler).submit("p").wait(20)
+    res = client(cdn_serving(refuse)).submit("p").wait(20)
     with pytest.raises(gv.TransportError, match="ConnectError: refused") as caught:
         res.download(tmp_path / "x.mp4")
     assert isinstance(caught.value.__cause__, httpx.ConnectError)
