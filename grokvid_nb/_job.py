@@ -40,6 +40,7 @@ from ._ledger import LedgerRow
 from ._result import Result
 from ._schedule import MemoryKey, PollSchedule, memory
 from ._secrets import redact
+from ._submit_rules import SubmitAction, after_failed_submit
 from ._types import JobSnapshot, ResultLink, State, TaskStatus, VideoRequest
 
 if TYPE_CHECKING:
@@ -52,8 +53,6 @@ __all__ = ["Job"]
 
 log = logging.getLogger("grokvid_nb")
 
-#: errors raised before the request could have reached the server
-_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
 _SUBMIT_ATTEMPTS = 6
 
 
@@ -430,51 +429,29 @@ class Job:
             self._submit_in_flight = True
             try:
                 response = await client.send(request)
-            except _NOT_SENT as exc:
-                reason = f"could not connect ({type(exc).__name__})"
-                hint = None
-            except httpx.TransportError as exc:
-                self._finish(State.UNKNOWN, code="submit_reply_lost", message=(
-                    f"the submit reached {self.provider} but its reply was lost ({type(exc).__name__}); "
-                    "a task may have been created and charged. It was NOT resent. Check the "
-                    f"provider's dashboard or task list before retrying with reuse=False."))
-                return False
+                self.task_id = adapter.parse_submit(response)
+            except (httpx.TransportError, ProviderError) as exc:
+                decision = after_failed_submit(self.provider, exc)
+                if decision.action is not SubmitAction.RETRY:
+                    state = State.UNKNOWN if decision.action is SubmitAction.UNKNOWN else State.FAILED
+                    self._finish(state, code=decision.code, message=decision.message)
+                    return False
+                if decision.penalty_s is not None:
+                    client.limiter.penalize(decision.penalty_s)
+                reason, hint = decision.message, decision.retry_after
             else:
-                try:
-                    self.task_id = adapter.parse_submit(response)
-                except RateLimitedError as exc:
-                    client.limiter.penalize(exc.retry_after or 0.0)
-                    reason, hint = str(exc), exc.retry_after
-                except ProviderServerError as exc:
-                    if exc.status_code != 503:
-                        self._finish(State.UNKNOWN, code=f"http_{exc.status_code}", message=(
-                            f"{exc}. The provider failed while handling the submit, so a task may "
-                            "exist and be charged; it was NOT resent. Check the provider's dashboard "
-                            "before retrying with reuse=False."))
-                        return False
-                    reason, hint = str(exc), None
-                except ProviderResponseError as exc:
-                    self._finish(State.UNKNOWN, code="unreadable_submit_reply", message=(
-                        f"{exc}. The provider accepted the submit but its reply could not be read; "
-                        "a task may have been created and charged. It was NOT resent."))
-                    return False
-                except ProviderError as exc:
-                    self._finish(State.FAILED, code=exc.code or f"http_{exc.status_code}",
-                                 message=str(exc))
-                    return False
-                else:
-                    self._submit_in_flight = False
-                    with self._lock:
-                        if self._done.done():
-                            # stopped while the submit was in flight: keep the paid task's id
-                            # (gv.resume() or an identical request re-attaches), poll no more
-                            client.ledger.update(self.job_id, task_id=self.task_id,
-                                                 accepted_at=time.time())
-                            return False
+                self._submit_in_flight = False
+                with self._lock:
+                    if self._done.done():
+                        # stopped while the submit was in flight: keep the paid task's id
+                        # (gv.resume() or an identical request re-attaches), poll no more
                         client.ledger.update(self.job_id, task_id=self.task_id,
-                                             accepted_at=time.time(), state=State.QUEUED.value)
-                    self._set(state=State.QUEUED)
-                    return True
+                                             accepted_at=time.time())
+                        return False
+                    client.ledger.update(self.job_id, task_id=self.task_id,
+                                         accepted_at=time.time(), state=State.QUEUED.value)
+                self._set(state=State.QUEUED)
+                return True
             self._submit_in_flight = False
             log.info("grokvid_nb: submit to %s not accepted (%s); retrying", self.provider, reason)
             if self._cancel_requested or not await self._sleep_until(self._backoff(attempt, hint)):
