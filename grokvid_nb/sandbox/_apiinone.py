@@ -34,7 +34,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from ._base import Emulator, cdn_url
+from ._base import Emulator, cdn_url, cover_url
 from ._core import Invalid, Task, TaskSpec
 from ._validate import choice, string, string_list
 
@@ -66,7 +66,9 @@ class ApiInOneEmulator(Emulator):
         "moderation": ("content_policy_violation", "Your request was rejected by the content safety system"),
         "timeout": ("generation_timeout", "The generation did not finish in time"),
         "internal": ("upstream_error", "The upstream provider returned an error"),
+        "charged": ("generation_failed", "Video generation failed"),
     }
+    status_path = ("data", "status")
 
     def routes(self) -> list[BaseRoute]:
         """Submit and poll routes."""
@@ -128,9 +130,11 @@ class ApiInOneEmulator(Emulator):
             data["completed_at"] = int(task.finished_at)
             if task.outcome == "success":
                 url = cdn_url(request, task)
-                data.update(
-                    status="completed", credits_used=CREDITS_PER_VIDEO, output={"video_url": url, "video_urls": [url]}
-                )
+                output: dict[str, Any] = {}
+                if task.thumbnail:  # cover first: a reader taking the first URL gets the JPEG
+                    output["cover_url"] = cover_url(request, task)
+                output.update(video_url=url, video_urls=[url])
+                data.update(status="completed", credits_used=CREDITS_PER_VIDEO, output=output)
             else:
                 code, message = self.failure(task)
                 data.update(status="failed", error={"code": code, "message": message})

@@ -44,7 +44,9 @@ from ._validate import choice, integer, is_public_url, string, string_list
 
 __all__ = ["PixazoEmulator"]
 
-KINDS = ("text-to-video", "image-to-video", "edit-video", "reference-to-video")
+KINDS = ("text-to-video", "image-to-video", "edit-video", "reference-to-video", "v1-5-image-to-video")
+"""Route kinds; ``v1-5-image-to-video`` is the newer v1.5 route (PROVIDERS.md additions),
+with the image-to-video parameters and no published price."""
 ASPECT_RATIOS = ("16:9", "4:3", "3:2", "1:1", "2:3", "3:4", "9:16")
 RESOLUTIONS = ("480p", "720p")
 PRICE_PER_SECOND = {
@@ -79,7 +81,18 @@ class PixazoEmulator(Emulator):
         "moderation": ("FAILED", "Content moderation: the prompt or input was flagged by the safety system"),
         "timeout": ("ERROR", "Upstream model timed out"),
         "internal": ("ERROR", "Internal error while processing the request"),
+        "charged": ("FAILED", "Video generation failed"),
     }
+
+    def charged(self, task: Task) -> bool:
+        """Only ``ERROR`` is "not charged" (PROVIDERS.md additions): ``FAILED`` is billed."""
+        if task.outcome == "success":
+            return True
+        return task.outcome in ("failed", "moderated") and self._failed_status(task) == "FAILED"
+
+    def _failed_status(self, task: Task) -> str:
+        status = self.failure(task)[0]
+        return status if status in ("FAILED", "ERROR") else "FAILED"
 
     def routes(self) -> list[BaseRoute]:
         """Four submit routes and the status route."""
@@ -157,7 +170,7 @@ class PixazoEmulator(Emulator):
                 )
             else:
                 duration = integer(body, "duration", default=6, low=3, high=10)
-            if kind == "image-to-video":
+            if kind in ("image-to-video", "v1-5-image-to-video"):
                 image_url = string(body, "image_url")
                 assert image_url is not None
                 if not is_public_url(image_url):
@@ -171,8 +184,11 @@ class PixazoEmulator(Emulator):
         assert prompt is not None and duration is not None and resolution is not None and aspect is not None
         prices = PRICE_PER_SECOND.get(kind, PRICE_PER_SECOND["default"])
         # "auto" resolution is priced like 720p: the dearer of the two, so never under-estimated.
-        cost = duration * prices.get(resolution, prices["720p"])
-        return TaskSpec(f"grok-imagine-video-{kind}", kind, prompt, duration, aspect, resolution, cost, params)
+        cost: float | None = duration * prices.get(resolution, prices["720p"])
+        mode = kind
+        if kind == "v1-5-image-to-video":
+            cost, mode = None, "image-to-video"
+        return TaskSpec(f"grok-imagine-video-{kind}", mode, prompt, duration, aspect, resolution, cost, params)
 
     def _submit_for(self, kind: str) -> Callable[[Request], Awaitable[Response]]:
         async def submit(request: Request) -> Response:
@@ -222,10 +238,8 @@ class PixazoEmulator(Emulator):
                 body["status"] = "COMPLETED"
                 body["output"] = {"media_url": [cdn_url(request, task)], "media_type": "video/mp4"}
             else:
-                status, message = self.failure(task)
-                if status not in ("FAILED", "ERROR"):  # a literal code from [sandbox:fail=CODE]
-                    status = "FAILED"
-                body.update(status=status, error=message)
+                # a literal code from [sandbox:fail=CODE] shows as FAILED
+                body.update(status=self._failed_status(task), error=self.failure(task)[1])
         return JSONResponse(body)
 
     async def poll(self, request: Request) -> Response:
