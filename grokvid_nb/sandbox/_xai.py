@@ -74,7 +74,7 @@ def _source_url(url: str, label: str, kind: str) -> str:
     if url.lower().startswith("data:"):
         match = _DATA_URI.fullmatch(url.strip())
         if match is None or not match["mime"].lower().startswith(kind + "/"):
-            raise Invalid(f"{label} must be a base64 data URI of an {kind} (data:{kind}/...;base64,...)")
+            raise Invalid(f"{label} must be a base64 data URI of type {kind}/* (data:{kind}/...;base64,...)")
         try:
             decoded = base64.b64decode(match["data"], validate=True)
         except (binascii.Error, ValueError):
