@@ -173,6 +173,7 @@ class SandboxConfig:
     - ``result_ttl`` makes the CDN answer 403 (expired) that many seconds (scaled by
       ``time_scale``) after a task finished; a profile's own ``result_ttl`` wins.
     - ``scale_rate_limits`` shrinks rate-limit windows by ``time_scale`` too.
+    - ``upload_max_bytes`` caps ``POST /sandbox/uploads`` (larger bodies get 413).
     """
 
     time_scale: float = field(default_factory=_env_time_scale)
@@ -183,8 +184,11 @@ class SandboxConfig:
     clip_dir: Path | None = None
     result_ttl: float | None = None
     scale_rate_limits: bool = False
+    upload_max_bytes: int = 20 * 1024 * 1024
 
     def __post_init__(self) -> None:
+        if self.upload_max_bytes < 1:
+            raise ValueError("upload_max_bytes must be positive")
         if self.time_scale <= 0:
             raise ValueError(f"time_scale must be positive, got {self.time_scale!r}")
         unknown = (set(self.providers) | set(self.api_keys)) - set(PROVIDERS)

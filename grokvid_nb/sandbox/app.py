@@ -29,6 +29,7 @@ from ._cdn import CdnEmulator, ClipCache
 from ._config import PROVIDERS, SandboxConfig
 from ._core import Fault, SandboxDrop, SandboxStats, Task
 from ._pixazo import PixazoEmulator
+from ._uploads import UploadStore
 from ._server import TransportRegistry, conn_key, serve_in_thread
 from ._xai import XaiEmulator
 from ._xingchao import XingchaoEmulator
@@ -160,6 +161,9 @@ class Sandbox:
         for emulator in self.emulators.values():
             routes.extend(emulator.routes())
         routes.extend(CdnEmulator(self._state, self.clips).routes())
+        self.uploads = UploadStore(self.config.upload_max_bytes)
+        """Images posted to ``/sandbox/uploads`` (see ``_uploads``)."""
+        routes.extend(self.uploads.routes())
         self.app: Starlette = _SandboxStarlette(routes, self._transports)
         """The Starlette ASGI app serving every provider and the CDN."""
 
@@ -239,5 +243,6 @@ class Sandbox:
                 "base_url": base,
                 "time_scale": self.config.time_scale,
                 "cdn": f"{base}/cdn/{{provider}}/{{task_id}}.mp4",
+                "uploads": f"{base}/sandbox/uploads",
             }
         )
