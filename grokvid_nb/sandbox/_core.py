@@ -252,7 +252,7 @@ SURGE_GAP = 10.0
 
 
 def _family_latency(
-    family: str, rng: random.Random, low: float, high: float, typical: float, burst_index: int
+    family: str, rng: random.Random, low: float, high: float, typical: float, burst_index: int, jitter: float
 ) -> tuple[float, float]:
     """``(latency, extra queued wait)`` in unscaled seconds for the heavier families."""
     span = high - low
@@ -266,7 +266,7 @@ def _family_latency(
         return rng.uniform(high, 1.5 * high), 0.0
     # surge: a by-request latency after an extra wait in the queue for a burst's first jobs
     extra = high * max(0.0, 1.0 - burst_index / SURGE_JOBS)
-    return typical * (1 + rng.uniform(-0.08, 0.08)) + extra, extra
+    return typical * (1 + rng.uniform(-jitter, jitter)) + extra, extra
 
 
 def sample_fate(
@@ -310,7 +310,8 @@ def draw_fate(
     family = magic.latency_model or profile.latency_model
     extra_wait = 0.0
     if family in ("lognormal", "bimodal", "surge") and low < high:
-        raw_latency, extra_wait = _family_latency(family, extra_rng or rng, low, high, typical, burst_index)
+        raw_latency, extra_wait = _family_latency(
+            family, extra_rng or rng, low, high, typical, burst_index, profile.jitter)
     elif family == "uniform" and magic.latency_model and low < high:
         raw_latency = (extra_rng or rng).uniform(low, high)
     latency = (magic.latency if magic.latency is not None else raw_latency) * time_scale

@@ -182,6 +182,20 @@ class Sandbox:
         """Every task created (optionally at one provider), oldest first."""
         return [t for t in self._state.tasks.values() if provider is None or t.provider == provider]
 
+    def charged_usd(self, provider: str | None = None) -> float:
+        """What the emulated providers would have billed so far for finished tasks, in USD.
+
+        Each provider's rule: success is billed everywhere; xAI also bills moderation (the
+        done reply reports the cost); Pixazo bills ``FAILED`` but not ``ERROR``. Tasks with no
+        known price (XingChaoYiQing, Pixazo v1.5) count as 0.
+        """
+        now = self._state.now()
+        total = 0.0
+        for task in self.tasks(provider):
+            if task.phase(now) == "finished" and self.emulators[task.provider].charged(task):
+                total += task.spec.cost_usd or 0.0
+        return round(total, 6)
+
     # -- fault injection ----------------------------------------------------------------
 
     def inject(self, provider: str, phase: str, fault: str, times: int = 1, *, retry_after: int = 1) -> Fault:
