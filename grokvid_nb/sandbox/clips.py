@@ -3,7 +3,7 @@
 A clip is H.264 (libx264 through PyAV, no system ffmpeg), yuv420p, 10 fps, with its
 ``moov`` atom written before ``mdat`` ("fast start", so a browser can play it while it
 downloads). The frame keeps the requested aspect ratio at half the requested
-resolution's size (480p: short side 240, so 16:9 is 428x240; 720p: short side 360, so
+resolution's size (480p: short side 240, so 16:9 is 426x240; 720p: short side 360, so
 640x360; even dimensions) and lasts exactly the requested number of seconds (rounded
 to whole frames). Its look is derived from a hash of the prompt, the provider and the
 sample number: two colours drive a drifting diagonal gradient (the provider sets the
