@@ -20,6 +20,11 @@ assumption, documented here and in the package docstring)::
     failed:      data = {task_id, model, status: "failed", progress: 100,
                          created_at, completed_at,
                          error: {code: <str>, message: <str>}}
+    with a cover ([sandbox:thumbnail] / thumbnails=True):
+                 output = {cover_url: <.jpg url>, video_url, video_urls}
+
+``[sandbox:status=SUCCESS]`` etc. swap the status word for the common gateway vocabulary
+(``SUCCESS``/``FAILURE``) or any other word.
 
 Errors: ``{"error": {"code": <HTTP status int>, "message", "type"}}``.
 """

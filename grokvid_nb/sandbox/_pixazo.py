@@ -1,7 +1,8 @@
 """Pixazo emulation (``https://gateway.pixazo.ai``), header ``Ocp-Apim-Subscription-Key``.
 
-Four submit routes, ``POST /grok-imagine-video-{kind}/v1/grok-imagine-video-{kind}-request``
-for ``kind`` in text-to-video, image-to-video, edit-video, reference-to-video; each
+Five submit routes, ``POST /grok-imagine-video-{kind}/v1/grok-imagine-video-{kind}-request``
+for ``kind`` in text-to-video, image-to-video, edit-video, reference-to-video and
+v1-5-image-to-video (same parameters as image-to-video; no published price); each
 answers HTTP 202 ``{request_id: "grok-imagine-video-{kind}_<uuid7>", status: "QUEUED",
 polling_url: "<base>/v2/requests/status/<request_id>"}``.
 
@@ -17,8 +18,9 @@ Per-route parameters (seed tables):
   (default 8); resolution default 480p.
 
 ``GET /v2/requests/status/{request_id}``: ``QUEUED`` -> ``PROCESSING`` -> ``COMPLETED``
-(``output: {media_url: [url], media_type: "video/mp4"}``) | ``FAILED`` (moderation) |
-``ERROR`` (system error: timeout, internal; ``error`` string, ``output`` null), with
+(``output: {media_url: [url], media_type: "video/mp4"}``) | ``FAILED`` (moderation or a
+charged failure; billed) | ``ERROR`` (system error: timeout, internal; not billed;
+``error`` string, ``output`` null), with
 ``created_at`` in ISO-8601 (``...000Z``) and ``updated_at``/``completed_at`` as
 ``YYYY-MM-DD HH:MM:SS`` (UTC), mirroring the mixed formats in Pixazo's own samples.
 

@@ -1,7 +1,11 @@
 """xAI direct API emulation (``https://api.x.ai``), ``Authorization: Bearer``.
 
-- ``POST /v1/videos/generations`` ``{model, prompt, duration?, resolution?, aspect_ratio?,
-  image?: {url}, reference_images?: [{url}]}`` -> ``{"request_id": uuid}``.
+- ``POST /v1/videos/generations`` ``{model?, prompt, duration?, resolution?, aspect_ratio?,
+  image?: {url}, reference_images?: [{url}]}`` -> ``{"request_id": uuid}``. Duration 1-15 s,
+  at most 10 s with reference images (docs.x.ai reference-to-video page). Models:
+  ``grok-imagine-video`` (default) and ``grok-imagine-video-1.5-preview`` (image-to-video
+  only). Image and video sources are public http(s) URLs or base64 data URIs
+  (``data:image/...`` / ``data:video/...``).
 - ``POST /v1/videos/edits`` ``{model, prompt, video: {url}}`` (``video_url`` also accepted);
   the output keeps the source's length when the source is a sandbox clip (which must
   then be at most 8.7 s), else 6 s.
@@ -12,10 +16,12 @@
 - ``GET /v1/videos/{request_id}``: ``pending`` (progress 0) -> ``processing`` (progress
   1-99) -> ``done`` ``{video: {url, duration, respect_moderation}, model, progress: 100,
   usage: {cost_in_usd_ticks}}`` | ``failed`` (HTTP 200, ``error: {code, message}``) |
-  ``expired``.
+  ``expired``. A moderated job is ``done`` with ``url`` null (or absent) and
+  ``respect_moderation: false``, and its cost is reported.
 
 Errors: ``{"code": "<canonical status text>", "error": "<message>"}`` with 400, 401,
-404, 429, 500, 503. Cost: $0.05/s at 480p, $0.07/s at 720p; 1 USD = 10^10 ticks.
+404, 429, 500, 503. Cost: $0.05/s at 480p, $0.07/s at 720p (preview: $0.08/$0.14), plus
+$0.002 per input image ($0.01 for preview) and $0.01/s of input video; 1 USD = 10^10 ticks.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """XingChaoYiQing emulation (base URL is configuration), ``Authorization: Bearer``.
 
 - ``POST /v1/grok/videos`` ``{model, prompt, duration?, aspect_ratio?, resolution?,
-  image_urls?}`` -> ``{id: "video_<uuid>", object: "video", created_at, model,
+  image_urls?}`` -> ``{id: "video_<uuid>", object: "video", created, created_at, model,
   status: "queued", error: null}``.
 - ``GET /v1/result/{id}`` -> ``{id, object: "video", created, model, status, video_url,
   error}`` with status ``queued`` -> ``processing`` -> ``completed`` (``video_url`` set,
@@ -11,8 +11,10 @@
 Model rules (seed table): ``grok_video3`` 6-30 s (default 10), 16:9 9:16 1:1 3:2 2:3,
 480p/720p, up to 7 images (URLs or base64); ``grok_video3_pro`` fixed 10 s (any other
 duration is refused), 16:9 only, 720p only, up to 7 images; ``grok_video3_max`` 6/10/12/
-16/20/30 s, 16:9 9:16 1:1, up to 5 public http(s) URLs; ``grok_video3_stable`` 6 or 10 s,
-16:9 9:16 3:2 2:3 1:1, up to 7 public http(s) URLs. Defaults: 10 s, 16:9, 720p.
+16/20/30 s, 16:9 9:16 1:1, up to 5 public http(s) URLs; ``grok_video3_stable`` a fixed
+10 s at 720p (the provider's current page; the seed said 6 or 10 s at 480p/720p), 16:9 9:16
+3:2 2:3 1:1, up to 7 public http(s) URLs. Defaults: 10 s, 16:9, 720p. Job times follow
+the pages: :func:`documented_latency`.
 
 Errors are OpenAI-style: ``{"error": {"message", "type", "code"}}``.
 """
