@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import colorsys
 import hashlib
+import math
 import os
 import tempfile
 from fractions import Fraction
@@ -108,7 +109,7 @@ def _label_mask(lines: list[str], width: int, height: int) -> np.ndarray:
     image = Image.new("L", (width, height), 0)
     draw = ImageDraw.Draw(image)
     pad, y = max(3, size // 3), max(3, size // 3)
-    boxes = [draw.textbbox((0, 0), line, font=font) for line in lines]
+    boxes = [tuple(int(math.ceil(v)) for v in draw.textbbox((0, 0), line, font=font)) for line in lines]
     box_w = min(width, max(b[2] for b in boxes) + 2 * pad)
     box_h = min(height, sum(b[3] for b in boxes) + pad * (len(lines) + 1))
     mask = np.zeros((height, width), dtype=np.float32)

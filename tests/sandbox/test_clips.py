@@ -167,7 +167,7 @@ async def test_cdn_serves_labelled_clip_at_the_task_resolution(
     for rid in ids:
         url = (await client.get(f"/v1/videos/{rid}", headers=BEARER)).json()["video"]["url"]
         response = await client.get(url)
-        with av.open(io.BytesIO(response.content)) as container:
+        with av.open(io.BytesIO(response.content), mode="r") as container:
             decoded = list(container.decode(video=0))
         assert (decoded[0].width, decoded[0].height) == (240, 426) and len(decoded) == 20
         frames.append(decoded[0].to_ndarray(format="rgb24"))

@@ -20,9 +20,11 @@ from .conftest import CASES, FAILED_STATUS, poll, submit
 
 @asynccontextmanager
 async def _sandbox(
-    clock: ManualClock, time_scale: float = 1.0, **profiles: ProviderProfile
+    clock: ManualClock, by_name: dict[str, ProviderProfile] | None = None, *, time_scale: float = 1.0,
+    **profiles: ProviderProfile,
 ) -> AsyncIterator[tuple[Sandbox, httpx.AsyncClient]]:
-    sandbox = Sandbox(SandboxConfig(time_scale=time_scale, seed=3, clock=clock, providers=profiles))
+    providers = {**profiles, **(by_name or {})}
+    sandbox = Sandbox(SandboxConfig(time_scale=time_scale, seed=3, clock=clock, providers=providers))
     async with httpx.AsyncClient(transport=sandbox.transport(), base_url="http://sandbox.test") as c:
         yield sandbox, c
     sandbox.close()
@@ -79,7 +81,7 @@ MODERATION_SEEN = {
 @pytest.mark.parametrize("how", ["magic", "config"])
 async def test_other_providers_fail_with_their_moderation_code(clock: ManualClock, name: str, how: str) -> None:
     profile = _profile(moderation_rate=1.0 if how == "config" else 0.0)
-    async with _sandbox(clock, **{name: profile}) as (sb, c):
+    async with _sandbox(clock, {name: profile}) as (sb, c):
         case = CASES[name]
         task_id = await submit(c, case, "x [sandbox:moderate]" if how == "magic" else "x")
         clock.advance(11)
@@ -153,7 +155,7 @@ async def test_apiinone_cover_beside_video(clock: ManualClock, how: str) -> None
 @pytest.mark.parametrize("name", list(CASES))
 @pytest.mark.parametrize("how", ["magic", "config"])
 async def test_video_url_without_extension(clock: ManualClock, name: str, how: str) -> None:
-    async with _sandbox(clock, **{name: _profile(url_style="noext" if how == "config" else "ext")}) as (_sb, c):
+    async with _sandbox(clock, {name: _profile(url_style="noext" if how == "config" else "ext")}) as (_sb, c):
         case = CASES[name]
         task_id = await submit(c, case, "p [sandbox:url=noext]" if how == "magic" else "p")
         clock.advance(11)
@@ -161,7 +163,7 @@ async def test_video_url_without_extension(clock: ManualClock, name: str, how: s
         assert url.endswith(f"/cdn/{name}/{task_id}")
         response = await c.get(url)
         assert response.status_code == 200 and response.headers["content-type"] == "video/mp4"
-        with av.open(io.BytesIO(response.content)) as container:
+        with av.open(io.BytesIO(response.content), mode="r") as container:
             assert next(container.decode(video=0)).width > 0
 
 
