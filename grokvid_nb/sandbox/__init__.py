@@ -21,8 +21,18 @@ Endpoints (root-relative; none collide)
   grok-imagine-video-{kind}-request``; ``GET /v2/requests/status/{request_id}``.
 - xingchao (Bearer): ``POST /v1/grok/videos``; ``GET /v1/result/{id}``.
 - apiinone (Bearer): ``POST /api/v1/videos/generations``; ``GET /api/v1/tasks/{task_id}``.
-- CDN (no auth): ``GET /cdn/{provider}/{task_id}.mp4``; URLs use the request's own
-  base URL, so they are fetchable wherever the sandbox is reached from.
+- CDN (no auth): ``GET /cdn/{provider}/{task_id}.mp4`` (also without ``.mp4`` for
+  ``url=noext`` tasks) and ``/cdn/{provider}/{task_id}.jpg`` (the cover, first frame);
+  URLs use the request's own base URL, so they are fetchable wherever the sandbox is
+  reached from. 404 before the task succeeded, 403 ``AccessDenied: Request has expired``
+  after its result time to live.
+- Uploads (no auth; the sandbox as image host for URL-only providers):
+  ``POST /sandbox/uploads`` with the image as the raw body (any ``Content-Type``) or as
+  ``multipart/form-data`` (first file part). The bytes are sniffed (PNG, JPEG, GIF, WebP;
+  else 415), capped at ``SandboxConfig.upload_max_bytes`` (20 MB; larger is 413), kept in
+  memory. Reply 201 ``{"id", "url": "<base>/sandbox/files/<id>.<ext>", "content_type",
+  "bytes"}``; ``GET /sandbox/files/<id>.<ext>`` serves them back with their content type.
+  Ids are random and made by the sandbox, never taken from the client's file name.
 
 Each provider module (``_xai``, ``_apixo``, ``_pixazo``, ``_xingchao``, ``_apiinone``)
 documents its shapes in its docstring. Error bodies:
@@ -40,6 +50,18 @@ API in One's finished task (not shown by the provider; the sandbox's choice)::
      "progress": 100, "created_at", "completed_at", "credits_used": 24,
      "output": {"video_url": URL, "video_urls": [URL]}}}
     failed: data.status = "failed", data.error = {"code", "message"}
+    with a cover: output = {"cover_url": ".../<id>.jpg", "video_url", "video_urls"}
+
+Where the seed pages and newer public pages disagree the newer page wins (PROVIDERS.md
+additions, 2026-11-30): xAI reference-to-video is 1-10 s; xAI models are
+``grok-imagine-video`` and ``grok-imagine-video-1.5-preview`` (image-to-video only, $0.08/s
+480p, $0.14/s 720p, $0.01 per input image), ``model`` is optional, image/video sources
+may be base64 data URIs, and input images ($0.002) and input video ($0.01/s) are in the
+reported cost; XingChaoYiQing takes 2-4 min for 6-10 s clips and 4-8 min for 20-30 s
+(pro 3-6 min), ``grok_video3_stable`` is a fixed 10 s at 720p, the submit reply carries
+``created``; Pixazo has a v1.5 image-to-video route and bills ``FAILED`` (not ``ERROR``).
+Clips are labelled ``sandbox · <provider> · #<n>`` (n counts earlier tasks with the
+same prompt at that provider) in the provider's colours, at half the requested resolution.
 
 Time
 ----
@@ -50,12 +72,53 @@ the app behaves the same under uvicorn and under ``httpx.ASGITransport``.
 
 Magic words (in the prompt; deterministic, for tests)
 -----------------------------------------------------
-- ``[sandbox:fail]``: fail with the provider's content-moderation code.
-- ``[sandbox:fail=timeout]`` / ``[sandbox:fail=internal]``: fail with that kind's code;
-  any other value is used verbatim as the failure code.
-- ``[sandbox:expire]``: xAI answers ``expired``; elsewhere it is a timeout failure.
-- ``[sandbox:succeed]``: succeed whatever the configured failure rate.
-- ``[sandbox:latency=2.5]``: reach the terminal state after 2.5 s (before ``time_scale``).
+Each has a configuration twin in ``ProviderProfile`` (``SandboxConfig(providers=...)``):
+
+========================================  =============================================
+magic word                                configuration
+========================================  =============================================
+``[sandbox:fail]`` (moderation code)       ``failure_rate``, ``failure_kinds``
+``[sandbox:fail=timeout|internal]``        ``failure_kinds=("timeout", ...)``
+``[sandbox:fail=charged]``                 ``failure_kinds=("charged",)``
+``[sandbox:fail=CODE]`` (verbatim code)    --
+``[sandbox:expire]``                       ``expire_rate``
+``[sandbox:succeed]``                      --
+``[sandbox:moderate]`` / ``=absent``       ``moderation_rate``
+``[sandbox:status=WORD]``                  ``status_word``, ``status_word_rate``
+``[sandbox:thumbnail]``                    ``thumbnails=True``
+``[sandbox:url=noext]``                    ``url_style="noext"``
+``[sandbox:ttl=30]``                       ``result_ttl`` (also ``SandboxConfig.result_ttl``)
+``[sandbox:queue=0.5]``                    ``queue_fraction``
+``[sandbox:progress=MODEL]``               ``progress_model``
+``[sandbox:latency=2.5]``                  ``latency=(2.5, 2.5)``
+``[sandbox:latency=FAMILY]``               ``latency_model``
+========================================  =============================================
+
+- ``fail``: fail with the provider's content-moderation code; ``=timeout``/``=internal``
+  use that kind's code (Pixazo ``ERROR``, not billed); ``=charged`` is a failure the
+  provider bills (Pixazo ``FAILED``); any other value is used verbatim as the code.
+- ``expire``: xAI answers ``expired``; elsewhere it is a timeout failure.
+- ``succeed``: succeed whatever the configured rates.
+- ``moderate``: xAI answers ``status: done``, ``video: {url: null, duration,
+  respect_moderation: false}`` (``=absent``: no ``url`` key) with ``usage`` (billed);
+  the others answer their failed shape with their moderation code and message.
+- ``status=WORD``: the terminal status word becomes WORD (outside the vocabulary, e.g.
+  xAI ``paused``, API in One ``SUCCESS``/``FAILURE``/``done``); the rest of the body is
+  the outcome's (add ``[sandbox:fail]`` for a failure body).
+- ``thumbnail``: API in One's ``output`` gains ``cover_url`` (a JPEG, listed first).
+- ``url=noext``: the video URL has no file extension (served as ``video/mp4``).
+- ``ttl=30``: the result URL answers 403 30 s (times ``time_scale``) after the finish.
+- ``queue=0.5``: half the job is spent queued at progress 0 (xAI ``pending``).
+- ``progress=linear|from_submit|fast_then_slow|stall``: the progress curve (``from_submit``
+  counts from the submit, so it jumps when the queue ends; ``stall`` reaches 99 % at 60 %
+  of processing and stays there).
+- ``latency=2.5``: reach the terminal state after 2.5 s (before ``time_scale``).
+- ``latency=uniform|by_request|lognormal|bimodal|surge``: the latency family
+  (see :class:`ProviderProfile`). The default stays ``by_request`` within the documented
+  range (uniform within the per-model range for XingChaoYiQing).
+
+``sb.charged_usd(provider)`` sums what the providers would have billed for finished
+tasks (success; xAI moderation; Pixazo ``FAILED``).
 
 Faults (``sb.inject(provider, phase, fault, times=1, retry_after=1)``)
 -----------------------------------------------------------------------

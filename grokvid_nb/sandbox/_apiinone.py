@@ -20,6 +20,11 @@ assumption, documented here and in the package docstring)::
     failed:      data = {task_id, model, status: "failed", progress: 100,
                          created_at, completed_at,
                          error: {code: <str>, message: <str>}}
+    with a cover ([sandbox:thumbnail] / thumbnails=True):
+                 output = {cover_url: <.jpg url>, video_url, video_urls}
+
+``[sandbox:status=SUCCESS]`` etc. swap the status word for the common gateway vocabulary
+(``SUCCESS``/``FAILURE``) or any other word.
 
 Errors: ``{"error": {"code": <HTTP status int>, "message", "type"}}``.
 """
@@ -34,7 +39,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from ._base import Emulator, cdn_url
+from ._base import Emulator, cdn_url, cover_url
 from ._core import Invalid, Task, TaskSpec
 from ._validate import choice, string, string_list
 
@@ -66,7 +71,9 @@ class ApiInOneEmulator(Emulator):
         "moderation": ("content_policy_violation", "Your request was rejected by the content safety system"),
         "timeout": ("generation_timeout", "The generation did not finish in time"),
         "internal": ("upstream_error", "The upstream provider returned an error"),
+        "charged": ("generation_failed", "Video generation failed"),
     }
+    status_path = ("data", "status")
 
     def routes(self) -> list[BaseRoute]:
         """Submit and poll routes."""
@@ -128,9 +135,11 @@ class ApiInOneEmulator(Emulator):
             data["completed_at"] = int(task.finished_at)
             if task.outcome == "success":
                 url = cdn_url(request, task)
-                data.update(
-                    status="completed", credits_used=CREDITS_PER_VIDEO, output={"video_url": url, "video_urls": [url]}
-                )
+                output: dict[str, Any] = {}
+                if task.thumbnail:  # cover first: a reader taking the first URL gets the JPEG
+                    output["cover_url"] = cover_url(request, task)
+                output.update(video_url=url, video_urls=[url])
+                data.update(status="completed", credits_used=CREDITS_PER_VIDEO, output=output)
             else:
                 code, message = self.failure(task)
                 data.update(status="failed", error={"code": code, "message": message})

@@ -51,7 +51,9 @@ class ApixoEmulator(Emulator):
         "moderation": ("SensitiveContent", "Content violates provider policy, please adjust the prompt"),
         "timeout": ("Timeout", "Provider timeout, please retry later"),
         "internal": ("InternalError", "Provider or APIXO service was temporarily unavailable"),
+        "charged": ("GenerationFailed", "Generation failed"),
     }
+    status_path = ("data", "state")
 
     def routes(self) -> list[BaseRoute]:
         """Submit and poll routes."""

@@ -18,7 +18,7 @@ from email.utils import formatdate
 from typing import Any, ClassVar
 
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute
 
 from ._config import SandboxConfig
@@ -31,10 +31,11 @@ from ._core import (
     SandboxStats,
     Task,
     TaskSpec,
-    sample_fate,
+    draw_fate,
+    SURGE_GAP,
 )
 
-__all__ = ["CTX_KEY", "Emulator", "RequestContext", "SandboxState", "cdn_url", "drop"]
+__all__ = ["CTX_KEY", "Emulator", "RequestContext", "SandboxState", "cdn_url", "cover_url", "drop"]
 
 CTX_KEY = "grokvid.sandbox"
 """Key of the per-request :class:`RequestContext` in the ASGI scope."""
@@ -47,7 +48,7 @@ _MAINTENANCE_PAGE = (
     "<!DOCTYPE html><html><head><title>Service maintenance</title></head>"
     "<body><h1>We'll be back soon</h1><p>The service is undergoing maintenance.</p></body></html>"
 )
-_CDN_PATH = re.compile(r"/cdn/(?P<provider>[a-z]+)/(?P<task_id>[^/?#]+)\.mp4(?:[?#].*)?$")
+_CDN_PATH = re.compile(r"/cdn/(?P<provider>[a-z]+)/(?P<task_id>[^/?#.]+)(?:\.mp4)?(?:[?#].*)?$")
 
 
 class RequestContext:
@@ -68,7 +69,13 @@ def drop(request: Request) -> Response:
 
 def cdn_url(request: Request, task: Task) -> str:
     """The URL a finished task's clip is served at, on the request's own base URL."""
-    return f"{str(request.base_url).rstrip('/')}/cdn/{task.provider}/{task.task_id}.mp4"
+    suffix = "" if task.url_style == "noext" else ".mp4"
+    return f"{str(request.base_url).rstrip('/')}/cdn/{task.provider}/{task.task_id}{suffix}"
+
+
+def cover_url(request: Request, task: Task) -> str:
+    """The URL of a finished task's JPEG cover (its clip's first frame)."""
+    return f"{str(request.base_url).rstrip('/')}/cdn/{task.provider}/{task.task_id}.jpg"
 
 
 class SandboxState:
@@ -77,6 +84,10 @@ class SandboxState:
     def __init__(self, config: SandboxConfig) -> None:
         self.config = config
         self.rng = random.Random(config.seed)
+        # The newer latency families draw here, so the main sequence stays what it was.
+        self.extra_rng = random.Random(None if config.seed is None else f"{config.seed}/families")
+        self._bursts: dict[str, tuple[float, int]] = {}
+        self._samples: dict[tuple[str, str], int] = {}
         self.tasks: dict[tuple[str, str], Task] = {}
         self.stats = SandboxStats()
         self.faults = FaultPlan()
@@ -86,22 +97,47 @@ class SandboxState:
         """The injected clock's current time."""
         return self.config.clock()
 
+    def _burst_index(self, provider: str, now: float) -> int:
+        """How many submits to ``provider`` came just before this one in the same burst."""
+        last, index = self._bursts.get(provider, (-math.inf, -1))
+        index = index + 1 if now - last <= SURGE_GAP * self.config.time_scale else 0
+        self._bursts[provider] = (now, index)
+        return index
+
     def create_task(self, provider: str, task_id: str, spec: TaskSpec, api_key: str | None) -> Task:
         """Create a task, deciding its latency and outcome now."""
         profile = self.config.profile(provider)
-        latency, queue_time, outcome, fail = sample_fate(
-            self.rng, profile, spec.prompt, self.config.time_scale, spec.duration, spec.resolution)
+        now = self.now()
+        fate = draw_fate(
+            self.rng, profile, spec.prompt, self.config.time_scale, spec.duration, spec.resolution,
+            extra_rng=self.extra_rng, burst_index=self._burst_index(provider, now),
+            latency_range=spec.latency_range,
+        )  # fmt: skip
+        magic = fate.magic
+        status_word = magic.status_word
+        if status_word is None and profile.status_word and self.extra_rng.random() < profile.status_word_rate:
+            status_word = profile.status_word
+        ttl = magic.ttl if magic.ttl is not None else (
+            profile.result_ttl if profile.result_ttl is not None else self.config.result_ttl)  # fmt: skip
         task = Task(
             provider=provider,
             task_id=task_id,
             spec=spec,
-            created_at=self.now(),
-            latency=latency,
-            queue_time=queue_time,
-            outcome=outcome,
-            fail_kind=fail,
+            created_at=now,
+            latency=fate.latency,
+            queue_time=fate.queue_time,
+            outcome=fate.outcome,
+            fail_kind=fate.fail,
             api_key=api_key,
+            progress_model=magic.progress_model or profile.progress_model,
+            status_word=status_word,
+            thumbnail=magic.thumbnail or profile.thumbnails,
+            url_style=magic.url_style or profile.url_style,
+            result_ttl=None if ttl is None else ttl * self.config.time_scale,
+            moderation_url=magic.moderation_url,
+            sample=self._samples.get((provider, spec.prompt), 0),
         )
+        self._samples[(provider, spec.prompt)] = task.sample + 1
         self.tasks[(provider, task_id)] = task
         self.stats.tasks_created[provider] += 1
         self.stats.tasks.append(task)
@@ -119,9 +155,8 @@ class SandboxState:
         return self.find(match["provider"], match["task_id"])
 
     def result_expired(self, task: Task, now: float) -> bool:
-        """Whether the task's result URL has outlived ``config.result_ttl``."""
-        ttl = self.config.result_ttl
-        return ttl is not None and now > task.finished_at + ttl * self.config.time_scale
+        """Whether the task's result URL has outlived its time to live."""
+        return task.result_ttl is not None and now > task.finished_at + task.result_ttl
 
 
 class Emulator:
@@ -130,6 +165,8 @@ class Emulator:
     name: ClassVar[str]
     failure_catalog: ClassVar[dict[str, tuple[str, str]]] = {}
     """Failure kind -> (provider code, message)."""
+    status_path: ClassVar[tuple[str, ...]] = ("status",)
+    """Where the status word sits in a poll reply (for ``[sandbox:status=WORD]``)."""
 
     def __init__(self, state: SandboxState) -> None:
         self.state = state
@@ -157,7 +194,22 @@ class Emulator:
         """The reply for an unknown task id."""
         return self.error(404, f"Task {task_id} not found")
 
+    def charged(self, task: Task) -> bool:
+        """Whether the provider bills this finished task (success by default)."""
+        return task.outcome == "success"
+
     # -- shared helpers ---------------------------------------------------------------
+
+    def with_status_word(self, response: Response, task: Task, now: float) -> Response:
+        """Swap the terminal status word for ``task.status_word`` (an unknown word)."""
+        if task.status_word is None or task.phase(now) != "finished" or not isinstance(response, JSONResponse):
+            return response
+        body = json.loads(bytes(response.body))
+        node = body
+        for key in self.status_path[:-1]:
+            node = node[key]
+        node[self.status_path[-1]] = task.status_word
+        return JSONResponse(body, status_code=response.status_code)
 
     def failure(self, task: Task) -> tuple[str, str]:
         """``(code, message)`` of a failed task; a literal code passes through."""
@@ -284,4 +336,5 @@ class Emulator:
         # Another key's task looks exactly like an unknown one, as at a real provider.
         if task is None or task.api_key != key:
             return self.not_found(task_id)
-        return render(request, task, state.now())
+        now = state.now()
+        return self.with_status_word(render(request, task, now), task, now)

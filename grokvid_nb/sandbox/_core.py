@@ -18,7 +18,15 @@ from collections import Counter, deque
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from ._config import FAILURE_KINDS, PROVIDERS, ProviderProfile, RateLimit
+from ._config import (
+    DEFAULT_FAILURE_KINDS,
+    LATENCY_MODELS,
+    PROGRESS_MODELS,
+    PROVIDERS,
+    URL_STYLES,
+    ProviderProfile,
+    RateLimit,
+)
 
 __all__ = [
     "FAULTS",
@@ -26,7 +34,9 @@ __all__ = [
     "Fault",
     "FaultPlan",
     "Invalid",
+    "Fate",
     "Magic",
+    "draw_fate",
     "RateLimiter",
     "SandboxDrop",
     "SandboxStats",
@@ -68,37 +78,68 @@ class Invalid(Exception):
 _MAGIC = re.compile(r"\[sandbox:([a-z_]+)(?:=([^\]]*))?\]", re.IGNORECASE)
 
 
+Outcome = Literal["success", "failed", "expired", "moderated"]
+
+
 @dataclass(frozen=True)
 class Magic:
     """Outcome overrides parsed from ``[sandbox:...]`` words in a prompt."""
 
-    outcome: Literal["success", "failed", "expired"] | None = None
+    outcome: Outcome | None = None
     fail: str | None = None
-    """A failure kind (moderation/timeout/internal) or a literal provider code."""
+    """A failure kind (moderation/timeout/internal/charged) or a literal provider code."""
     latency: float | None = None
+    latency_model: str | None = None
+    moderation_url: Literal["null", "absent"] = "null"
+    status_word: str | None = None
+    thumbnail: bool = False
+    url_style: str | None = None
+    ttl: float | None = None
+    queue: float | None = None
+    progress_model: str | None = None
+
+
+def _number(value: str | None, low: float = 0.0, high: float = math.inf) -> float | None:
+    try:
+        number = float(value) if value is not None else math.nan
+    except ValueError:
+        return None
+    return number if low <= number <= high and math.isfinite(number) else None
 
 
 def parse_magic(prompt: str) -> Magic:
     """Read the magic words of a prompt; unknown words are ignored, later ones win."""
-    outcome: Literal["success", "failed", "expired"] | None = None
-    fail: str | None = None
-    latency: float | None = None
+    found: dict[str, Any] = {}
     for match in _MAGIC.finditer(prompt or ""):
         word, value = match.group(1).lower(), match.group(2)
+        text = value.strip() if value is not None else ""
         if word == "fail":
-            outcome, fail = "failed", (value.strip() if value and value.strip() else "moderation")
+            found.update(outcome="failed", fail=text or "moderation")
         elif word == "expire":
-            outcome, fail = "expired", None
+            found.update(outcome="expired", fail=None)
         elif word == "succeed":
-            outcome, fail = "success", None
+            found.update(outcome="success", fail=None)
+        elif word == "moderate":
+            found.update(outcome="moderated", fail="moderation",
+                         moderation_url="absent" if text.lower() == "absent" else "null")  # fmt: skip
         elif word == "latency" and value is not None:
-            try:
-                seconds = float(value)
-            except ValueError:
-                continue
-            if seconds >= 0 and math.isfinite(seconds):
-                latency = seconds
-    return Magic(outcome=outcome, fail=fail, latency=latency)
+            if text.lower() in LATENCY_MODELS:
+                found["latency_model"] = text.lower()
+            elif (seconds := _number(text)) is not None:
+                found["latency"] = seconds
+        elif word == "status" and text:
+            found["status_word"] = text
+        elif word == "thumbnail":
+            found["thumbnail"] = True
+        elif word == "url" and text.lower() in URL_STYLES:
+            found["url_style"] = text.lower()
+        elif word == "ttl" and (seconds := _number(text)) is not None:
+            found["ttl"] = seconds
+        elif word == "queue" and (share := _number(text, 0.0, 0.99)) is not None:
+            found["queue"] = share
+        elif word == "progress" and text.lower() in PROGRESS_MODELS:
+            found["progress_model"] = text.lower()
+    return Magic(**found)
 
 
 # --- tasks ----------------------------------------------------------------------
@@ -116,6 +157,9 @@ class TaskSpec:
     resolution: str = "720p"
     cost_usd: float | None = None
     params: dict[str, Any] = field(default_factory=dict)
+    latency_range: tuple[float, float] | None = None
+    """The provider's documented (min, max) seconds for this very request, when it states one
+    per model or length; used instead of the profile's range when the profile allows it."""
 
 
 @dataclass
@@ -128,11 +172,21 @@ class Task:
     created_at: float
     latency: float
     queue_time: float
-    outcome: Literal["success", "failed", "expired"]
+    outcome: Outcome
     fail_kind: str | None = None
     fail_code: str | None = None
     api_key: str | None = None
     reply_lost: bool = False
+    progress_model: str = "linear"
+    status_word: str | None = None
+    """A status word outside the provider's vocabulary, sent instead of the terminal one."""
+    thumbnail: bool = False
+    url_style: str = "ext"
+    result_ttl: float | None = None
+    """Scaled seconds the result URL stays valid after the task finished (``None``: forever)."""
+    moderation_url: Literal["null", "absent"] = "null"
+    sample: int = 0
+    """How many earlier tasks at this provider had the same prompt (the clip's ``#n``)."""
 
     @property
     def finished_at(self) -> float:
@@ -155,8 +209,16 @@ class Task:
             return 100
         if phase == "queued":
             return 0
-        span = max(self.latency - self.queue_time, 1e-9)
-        return min(99, max(1, int(100 * (now - self.created_at - self.queue_time) / span)))
+        elapsed = now - self.created_at
+        if self.progress_model == "from_submit":
+            share = elapsed / max(self.latency, 1e-9)
+        else:
+            share = (elapsed - self.queue_time) / max(self.latency - self.queue_time, 1e-9)
+            if self.progress_model == "fast_then_slow":
+                share = math.sqrt(max(share, 0.0))
+            elif self.progress_model == "stall":
+                share = share / 0.6
+        return min(99, max(1, int(100 * share)))
 
     def succeeded(self, now: float) -> bool:
         """Whether the task has finished successfully by ``now``."""
@@ -172,40 +234,107 @@ def typical_latency(profile: ProviderProfile, duration: float, resolution: str) 
     return base * (1.1 if str(resolution).lower() == "720p" else 1.0)
 
 
+@dataclass(frozen=True)
+class Fate:
+    """Everything decided about a task when it is created (times in scaled seconds)."""
+
+    latency: float
+    queue_time: float
+    outcome: Outcome
+    fail: str | None
+    magic: Magic
+
+
+SURGE_JOBS = 8
+"""Under ``latency_model="surge"`` the first this-many jobs of a burst wait extra."""
+SURGE_GAP = 10.0
+"""Unscaled seconds between submits that still count as one burst."""
+
+
+def _family_latency(
+    family: str, rng: random.Random, low: float, high: float, typical: float, burst_index: int, jitter: float
+) -> tuple[float, float]:
+    """``(latency, extra queued wait)`` in unscaled seconds for the heavier families."""
+    span = high - low
+    if family == "lognormal":
+        median = low + 0.3 * span
+        value = rng.lognormvariate(math.log(max(median, 1e-6)), 0.5)
+        return min(max(value, 0.5 * low), 4.0 * high), 0.0
+    if family == "bimodal":
+        if rng.random() < 0.7:
+            return rng.uniform(low, low + 0.25 * span), 0.0
+        return rng.uniform(high, 1.5 * high), 0.0
+    # surge: a by-request latency after an extra wait in the queue for a burst's first jobs
+    extra = high * max(0.0, 1.0 - burst_index / SURGE_JOBS)
+    return typical * (1 + rng.uniform(-jitter, jitter)) + extra, extra
+
+
 def sample_fate(
     rng: random.Random, profile: ProviderProfile, prompt: str, time_scale: float,
-    duration: float = 6.0, resolution: str = "480p",
-) -> tuple[float, float, Literal["success", "failed", "expired"], str | None]:
-    """Draw ``(latency, queue_time, outcome, fail)`` for a new task, all in scaled seconds.
+    duration: float = 6.0, resolution: str = "480p", *,
+    extra_rng: random.Random | None = None, burst_index: int = 0,
+    latency_range: tuple[float, float] | None = None,
+) -> tuple[float, float, Outcome, str | None]:
+    """Draw ``(latency, queue_time, outcome, fail)`` for a new task (see :func:`draw_fate`)."""
+    fate = draw_fate(rng, profile, prompt, time_scale, duration, resolution,
+                     extra_rng=extra_rng, burst_index=burst_index, latency_range=latency_range)  # fmt: skip
+    return fate.latency, fate.queue_time, fate.outcome, fate.fail
 
-    Always draws the same number of values so magic words never shift the sequence
-    of the seeded generator for later tasks.
+
+def draw_fate(
+    rng: random.Random, profile: ProviderProfile, prompt: str, time_scale: float,
+    duration: float = 6.0, resolution: str = "480p", *,
+    extra_rng: random.Random | None = None, burst_index: int = 0,
+    latency_range: tuple[float, float] | None = None,
+) -> Fate:
+    """Draw a new task's :class:`Fate`, all times in scaled seconds.
+
+    ``rng`` always gives the same number of values per task, so magic words and the newer
+    latency families never shift its sequence; those families draw from ``extra_rng``.
     """
-    if profile.latency_model == "uniform" or profile.latency[0] == profile.latency[1]:
-        raw_latency = rng.uniform(*profile.latency)
+    low, high = latency_range if (latency_range and profile.per_request_latency) else profile.latency
+    typical = typical_latency(profile, duration, resolution)
+    if profile.latency_model == "uniform" or low == high:
+        raw_latency = rng.uniform(low, high)
+    elif latency_range and profile.per_request_latency:
+        rng.uniform(-profile.jitter, profile.jitter)  # keep the draw count
+        typical = (low + high) / 2
+        raw_latency = rng.uniform(low, high)
     else:
         noise = rng.uniform(-profile.jitter, profile.jitter)
         # the noise may reach a little past the documented range ("about 40-60 s")
-        low, high = profile.latency
-        raw_latency = min(max(typical_latency(profile, duration, resolution) * (1 + noise),
-                              low * (1 - profile.jitter)), high * (1 + profile.jitter))
+        raw_latency = min(max(typical * (1 + noise), low * (1 - profile.jitter)), high * (1 + profile.jitter))
     roll = rng.random()
     kind_roll = rng.random()
     magic = parse_magic(prompt)
+    family = magic.latency_model or profile.latency_model
+    extra_wait = 0.0
+    if family in ("lognormal", "bimodal", "surge") and low < high:
+        raw_latency, extra_wait = _family_latency(
+            family, extra_rng or rng, low, high, typical, burst_index, profile.jitter)
+    elif family == "uniform" and magic.latency_model and low < high:
+        raw_latency = (extra_rng or rng).uniform(low, high)
     latency = (magic.latency if magic.latency is not None else raw_latency) * time_scale
-    outcome: Literal["success", "failed", "expired"]
+    outcome: Outcome
     fail: str | None = None
+    moderation = profile.failure_rate + profile.expire_rate + profile.moderation_rate
     if magic.outcome is not None:
         outcome, fail = magic.outcome, magic.fail
     elif roll < profile.failure_rate:
         outcome = "failed"
-        kinds = profile.failure_kinds or FAILURE_KINDS
+        kinds = profile.failure_kinds or DEFAULT_FAILURE_KINDS
         fail = kinds[min(len(kinds) - 1, int(kind_roll * len(kinds)))]
     elif roll < profile.failure_rate + profile.expire_rate:
         outcome = "expired"
+    elif roll < moderation:
+        outcome, fail = "moderated", "moderation"
     else:
         outcome = "success"
-    return latency, latency * profile.queue_fraction, outcome, fail
+    share = magic.queue if magic.queue is not None else profile.queue_fraction
+    queue_time = latency * share
+    if magic.latency is None and extra_wait:
+        queue_time = min(latency, queue_time + extra_wait * time_scale)
+    return Fate(latency, queue_time, outcome, fail, magic)
 
 
 def uuid7() -> uuid.UUID:

@@ -1,7 +1,8 @@
 """Pixazo emulation (``https://gateway.pixazo.ai``), header ``Ocp-Apim-Subscription-Key``.
 
-Four submit routes, ``POST /grok-imagine-video-{kind}/v1/grok-imagine-video-{kind}-request``
-for ``kind`` in text-to-video, image-to-video, edit-video, reference-to-video; each
+Five submit routes, ``POST /grok-imagine-video-{kind}/v1/grok-imagine-video-{kind}-request``
+for ``kind`` in text-to-video, image-to-video, edit-video, reference-to-video and
+v1-5-image-to-video (same parameters as image-to-video; no published price); each
 answers HTTP 202 ``{request_id: "grok-imagine-video-{kind}_<uuid7>", status: "QUEUED",
 polling_url: "<base>/v2/requests/status/<request_id>"}``.
 
@@ -17,8 +18,9 @@ Per-route parameters (seed tables):
   (default 8); resolution default 480p.
 
 ``GET /v2/requests/status/{request_id}``: ``QUEUED`` -> ``PROCESSING`` -> ``COMPLETED``
-(``output: {media_url: [url], media_type: "video/mp4"}``) | ``FAILED`` (moderation) |
-``ERROR`` (system error: timeout, internal; ``error`` string, ``output`` null), with
+(``output: {media_url: [url], media_type: "video/mp4"}``) | ``FAILED`` (moderation or a
+charged failure; billed) | ``ERROR`` (system error: timeout, internal; not billed;
+``error`` string, ``output`` null), with
 ``created_at`` in ISO-8601 (``...000Z``) and ``updated_at``/``completed_at`` as
 ``YYYY-MM-DD HH:MM:SS`` (UTC), mirroring the mixed formats in Pixazo's own samples.
 
@@ -44,7 +46,9 @@ from ._validate import choice, integer, is_public_url, string, string_list
 
 __all__ = ["PixazoEmulator"]
 
-KINDS = ("text-to-video", "image-to-video", "edit-video", "reference-to-video")
+KINDS = ("text-to-video", "image-to-video", "edit-video", "reference-to-video", "v1-5-image-to-video")
+"""Route kinds; ``v1-5-image-to-video`` is the newer v1.5 route (PROVIDERS.md additions),
+with the image-to-video parameters and no published price."""
 ASPECT_RATIOS = ("16:9", "4:3", "3:2", "1:1", "2:3", "3:4", "9:16")
 RESOLUTIONS = ("480p", "720p")
 PRICE_PER_SECOND = {
@@ -79,7 +83,18 @@ class PixazoEmulator(Emulator):
         "moderation": ("FAILED", "Content moderation: the prompt or input was flagged by the safety system"),
         "timeout": ("ERROR", "Upstream model timed out"),
         "internal": ("ERROR", "Internal error while processing the request"),
+        "charged": ("FAILED", "Video generation failed"),
     }
+
+    def charged(self, task: Task) -> bool:
+        """Only ``ERROR`` is "not charged" (PROVIDERS.md additions): ``FAILED`` is billed."""
+        if task.outcome == "success":
+            return True
+        return task.outcome in ("failed", "moderated") and self._failed_status(task) == "FAILED"
+
+    def _failed_status(self, task: Task) -> str:
+        status = self.failure(task)[0]
+        return status if status in ("FAILED", "ERROR") else "FAILED"
 
     def routes(self) -> list[BaseRoute]:
         """Four submit routes and the status route."""
@@ -157,7 +172,7 @@ class PixazoEmulator(Emulator):
                 )
             else:
                 duration = integer(body, "duration", default=6, low=3, high=10)
-            if kind == "image-to-video":
+            if kind in ("image-to-video", "v1-5-image-to-video"):
                 image_url = string(body, "image_url")
                 assert image_url is not None
                 if not is_public_url(image_url):
@@ -171,8 +186,11 @@ class PixazoEmulator(Emulator):
         assert prompt is not None and duration is not None and resolution is not None and aspect is not None
         prices = PRICE_PER_SECOND.get(kind, PRICE_PER_SECOND["default"])
         # "auto" resolution is priced like 720p: the dearer of the two, so never under-estimated.
-        cost = duration * prices.get(resolution, prices["720p"])
-        return TaskSpec(f"grok-imagine-video-{kind}", kind, prompt, duration, aspect, resolution, cost, params)
+        cost: float | None = duration * prices.get(resolution, prices["720p"])
+        mode = kind
+        if kind == "v1-5-image-to-video":
+            cost, mode = None, "image-to-video"
+        return TaskSpec(f"grok-imagine-video-{kind}", mode, prompt, duration, aspect, resolution, cost, params)
 
     def _submit_for(self, kind: str) -> Callable[[Request], Awaitable[Response]]:
         async def submit(request: Request) -> Response:
@@ -222,10 +240,8 @@ class PixazoEmulator(Emulator):
                 body["status"] = "COMPLETED"
                 body["output"] = {"media_url": [cdn_url(request, task)], "media_type": "video/mp4"}
             else:
-                status, message = self.failure(task)
-                if status not in ("FAILED", "ERROR"):  # a literal code from [sandbox:fail=CODE]
-                    status = "FAILED"
-                body.update(status=status, error=message)
+                # a literal code from [sandbox:fail=CODE] shows as FAILED
+                body.update(status=self._failed_status(task), error=self.failure(task)[1])
         return JSONResponse(body)
 
     async def poll(self, request: Request) -> Response:

@@ -1,7 +1,11 @@
 """xAI direct API emulation (``https://api.x.ai``), ``Authorization: Bearer``.
 
-- ``POST /v1/videos/generations`` ``{model, prompt, duration?, resolution?, aspect_ratio?,
-  image?: {url}, reference_images?: [{url}]}`` -> ``{"request_id": uuid}``.
+- ``POST /v1/videos/generations`` ``{model?, prompt, duration?, resolution?, aspect_ratio?,
+  image?: {url}, reference_images?: [{url}]}`` -> ``{"request_id": uuid}``. Duration 1-15 s,
+  at most 10 s with reference images (docs.x.ai reference-to-video page). Models:
+  ``grok-imagine-video`` (default) and ``grok-imagine-video-1.5-preview`` (image-to-video
+  only). Image and video sources are public http(s) URLs or base64 data URIs
+  (``data:image/...`` / ``data:video/...``).
 - ``POST /v1/videos/edits`` ``{model, prompt, video: {url}}`` (``video_url`` also accepted);
   the output keeps the source's length when the source is a sandbox clip (which must
   then be at most 8.7 s), else 6 s.
@@ -12,14 +16,19 @@
 - ``GET /v1/videos/{request_id}``: ``pending`` (progress 0) -> ``processing`` (progress
   1-99) -> ``done`` ``{video: {url, duration, respect_moderation}, model, progress: 100,
   usage: {cost_in_usd_ticks}}`` | ``failed`` (HTTP 200, ``error: {code, message}``) |
-  ``expired``.
+  ``expired``. A moderated job is ``done`` with ``url`` null (or absent) and
+  ``respect_moderation: false``, and its cost is reported.
 
 Errors: ``{"code": "<canonical status text>", "error": "<message>"}`` with 400, 401,
-404, 429, 500, 503. Cost: $0.05/s at 480p, $0.07/s at 720p; 1 USD = 10^10 ticks.
+404, 429, 500, 503. Cost: $0.05/s at 480p, $0.07/s at 720p (preview: $0.08/$0.14), plus
+$0.002 per input image ($0.01 for preview) and $0.01/s of input video; 1 USD = 10^10 ticks.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import re
 import uuid
 from typing import Any
 
@@ -29,14 +38,26 @@ from starlette.routing import BaseRoute, Route
 
 from ._base import Emulator, cdn_url
 from ._core import Invalid, Task, TaskSpec
-from ._validate import choice, integer, string
+from ._validate import choice, integer, is_public_url, string
 
 __all__ = ["XaiEmulator"]
 
-MODELS = ("grok-imagine-video", "grok-imagine-video-1.5", "grok-imagine-video-1.5-lite")
+MODELS = ("grok-imagine-video", "grok-imagine-video-1.5-preview")
+"""Public model ids. ``grok-imagine-video-1.5-preview`` is image-to-video only (several independent
+pages, 2026-06); nothing public describes a ``-1.5`` or ``-1.5-lite`` id, so both are refused
+(PROVIDERS.md additions, 2026-11-30)."""
+DEFAULT_MODEL = "grok-imagine-video"
+PREVIEW_MODEL = "grok-imagine-video-1.5-preview"
 ASPECT_RATIOS = ("16:9", "9:16", "1:1", "4:3", "3:4", "3:2", "2:3")
 RESOLUTIONS = ("480p", "720p")
 PRICE_PER_SECOND = {"480p": 0.05, "720p": 0.07}
+PREVIEW_PRICE_PER_SECOND = {"480p": 0.08, "720p": 0.14}
+INPUT_IMAGE_USD = {DEFAULT_MODEL: 0.002, PREVIEW_MODEL: 0.01}
+"""Per input image; the finished reply's reported cost includes it (docs.x.ai pricing)."""
+INPUT_VIDEO_USD_PER_SECOND = 0.01
+MAX_REFERENCE_S = 10
+"""docs.x.ai/developers/model-capabilities/video/reference-to-video: "The maximum duration
+allowed when using reference images is 10 seconds" (newer than seed 003's 1-15 s for all modes)."""
 TICKS_PER_USD = 10_000_000_000
 MAX_EDIT_INPUT_S = 8.7
 
@@ -51,11 +72,32 @@ _STATUS_TEXT = {
 }
 
 
-def _url_object(value: Any, label: str) -> str:
-    """The ``url`` of an ``{"url": ...}`` object."""
+_DATA_URI = re.compile(r"data:(?P<mime>[\w.+-]+/[\w.+-]+);base64,(?P<data>.*)", re.S | re.I)
+
+
+def _source_url(url: str, label: str, kind: str) -> str:
+    """A public URL, or a base64 data URI of the right media ``kind`` ("image"/"video")."""
+    if url.lower().startswith("data:"):
+        match = _DATA_URI.fullmatch(url.strip())
+        if match is None or not match["mime"].lower().startswith(kind + "/"):
+            raise Invalid(f"{label} must be a base64 data URI of type {kind}/* (data:{kind}/...;base64,...)")
+        try:
+            decoded = base64.b64decode(match["data"], validate=True)
+        except (binascii.Error, ValueError):
+            raise Invalid(f"{label} is not valid base64") from None
+        if not decoded:
+            raise Invalid(f"{label} is empty")
+        return url
+    if not is_public_url(url):
+        raise Invalid(f"{label} must be a public http(s) URL or a base64 data URI")
+    return url
+
+
+def _url_object(value: Any, label: str, kind: str = "image") -> str:
+    """The ``url`` of an ``{"url": ...}`` object (a public URL or a base64 data URI)."""
     if not isinstance(value, dict) or not isinstance(value.get("url"), str) or not value["url"].strip():
         raise Invalid(f'{label} must be an object like {{"url": "https://..."}}')
-    return str(value["url"])
+    return _source_url(str(value["url"]), label, kind)
 
 
 class XaiEmulator(Emulator):
@@ -66,7 +108,12 @@ class XaiEmulator(Emulator):
         "moderation": ("content_moderated", "The request was rejected by content moderation."),
         "timeout": ("deadline_exceeded", "Video generation timed out."),
         "internal": ("internal_error", "An internal error occurred while generating the video."),
+        "charged": ("internal_error", "Video generation failed."),
     }
+
+    def charged(self, task: Task) -> bool:
+        """Success and moderation are billed (the done reply reports the cost); failures not."""
+        return task.outcome in ("success", "moderated")
 
     def routes(self) -> list[BaseRoute]:
         """Submit (three kinds) and poll routes."""
@@ -94,44 +141,50 @@ class XaiEmulator(Emulator):
 
     # -- submit -------------------------------------------------------------------------
 
-    def _common(self, body: dict[str, Any]) -> tuple[str, str]:
-        model = choice(body, "model", MODELS, required=True)
+    def _common(self, body: dict[str, Any], mode: str) -> tuple[str, str]:
+        # ``model`` is optional on submit (docs.x.ai); it defaults to the base model.
+        model = choice(body, "model", MODELS, default=DEFAULT_MODEL)
         prompt = string(body, "prompt")
         assert model is not None and prompt is not None
+        if model == PREVIEW_MODEL and mode != "image-to-video":
+            raise Invalid(f"Model {PREVIEW_MODEL} supports image-to-video only (send an image); got {mode}")
         return model, prompt
 
     def _build_generation(self, body: dict[str, Any]) -> TaskSpec:
-        model, prompt = self._common(body)
-        duration = integer(body, "duration", default=6, low=1, high=15)
+        refs = body.get("reference_images")
+        mode = "reference-to-video" if refs is not None else (
+            "image-to-video" if body.get("image") is not None else "text-to-video")  # fmt: skip
+        model, prompt = self._common(body, mode)
+        high = MAX_REFERENCE_S if mode == "reference-to-video" else 15
+        label = "duration (at most 10 s with reference images)" if mode == "reference-to-video" else "duration"
+        duration = integer(body, "duration", label=label, default=6, low=1, high=high)
         resolution = choice(body, "resolution", RESOLUTIONS, default="480p")
         aspect = choice(body, "aspect_ratio", ASPECT_RATIOS, default="16:9")
         params: dict[str, Any] = {}
-        mode = "text-to-video"
+        images = 0
         if body.get("image") is not None:
             params["image_url"] = _url_object(body["image"], "image")
-            mode = "image-to-video"
-        refs = body.get("reference_images")
+            images = 1
         if refs is not None:
             if not isinstance(refs, list) or not refs:
                 raise Invalid("reference_images must be a non-empty array of {url} objects")
             if len(refs) > 7:
                 raise Invalid(f"reference_images supports at most 7 images (got {len(refs)})")
             params["reference_image_urls"] = [_url_object(r, "reference_images[]") for r in refs]
-            mode = "reference-to-video"
+            images = len(refs)
         assert duration is not None and resolution is not None and aspect is not None
-        return TaskSpec(
-            model, mode, prompt, duration, aspect, resolution,
-            cost_usd=duration * PRICE_PER_SECOND[resolution], params=params,
-        )  # fmt: skip
+        prices = PREVIEW_PRICE_PER_SECOND if model == PREVIEW_MODEL else PRICE_PER_SECOND
+        cost = duration * prices[resolution] + images * INPUT_IMAGE_USD[model]
+        return TaskSpec(model, mode, prompt, duration, aspect, resolution, cost_usd=cost, params=params)
 
     def _source(self, body: dict[str, Any], allow_request_id: bool) -> tuple[str, Task | None]:
         """The source video URL (or request id) and the sandbox task behind it, if any."""
         if body.get("video") is not None:
-            url = _url_object(body["video"], "video")
+            url = _url_object(body["video"], "video", "video")
         elif body.get("video_url") is not None:
             if not isinstance(body["video_url"], str) or not body["video_url"].strip():
                 raise Invalid("video_url must be a non-empty string")
-            url = body["video_url"]
+            url = _source_url(body["video_url"], "video_url", "video")
         elif allow_request_id and isinstance(body.get("request_id"), str):
             task = self.state.find(self.name, body["request_id"])
             if task is None:
@@ -142,7 +195,7 @@ class XaiEmulator(Emulator):
         return url, self.state.find_by_url(url)
 
     def _build_edit(self, body: dict[str, Any]) -> TaskSpec:
-        model, prompt = self._common(body)
+        model, prompt = self._common(body, "edit-video")
         url, source = self._source(body, allow_request_id=False)
         duration, aspect, resolution = 6.0, "16:9", "480p"
         if source is not None:
@@ -152,23 +205,27 @@ class XaiEmulator(Emulator):
                 raise Invalid(f"Input video is {duration:g} s long; edits accept at most {MAX_EDIT_INPUT_S} s")
         return TaskSpec(
             model, "edit-video", prompt, duration, aspect, resolution,
-            cost_usd=duration * PRICE_PER_SECOND[resolution], params={"video_url": url},
+            cost_usd=duration * (PRICE_PER_SECOND[resolution] + INPUT_VIDEO_USD_PER_SECOND),
+            params={"video_url": url},
         )  # fmt: skip
 
     def _build_extension(self, body: dict[str, Any]) -> TaskSpec:
-        model, prompt = self._common(body)
+        model, prompt = self._common(body, "extend-video")
         extension = integer(body, "duration", default=6, low=2, high=10)
         assert extension is not None
         url, source = self._source(body, allow_request_id=True)
         total, aspect, resolution = float(extension), "16:9", "480p"
+        input_seconds = 0.0
         if source is not None:
+            input_seconds = source.spec.duration
             if not 2 <= source.spec.duration <= 15:
                 raise Invalid(f"Input video is {source.spec.duration:g} s long; extensions need 2-15 s")
             total = source.spec.duration + extension
             aspect, resolution = source.spec.aspect_ratio, source.spec.resolution
         return TaskSpec(
             model, "extend-video", prompt, total, aspect, resolution,
-            cost_usd=extension * PRICE_PER_SECOND[resolution], params={"video": url, "extension": extension},
+            cost_usd=extension * PRICE_PER_SECOND[resolution] + input_seconds * INPUT_VIDEO_USD_PER_SECOND,
+            params={"video": url, "extension": extension},
         )  # fmt: skip
 
     def _reply(self, request: Request, task: Task) -> Response:
@@ -201,6 +258,18 @@ class XaiEmulator(Emulator):
             return JSONResponse({"status": "processing", "model": spec.model, "progress": task.progress(now)})
         if task.outcome == "expired":
             return JSONResponse({"status": "expired", "model": spec.model})
+        duration: int | float = int(spec.duration) if float(spec.duration).is_integer() else spec.duration
+        ticks = round((spec.cost_usd or 0.0) * TICKS_PER_USD)
+        if task.outcome == "moderated":
+            # docs.x.ai / xai-sdk: moderation blocks the result but the job is "done";
+            # the reply carries no URL and respect_moderation false. Billed (one reseller).
+            video: dict[str, Any] = {"duration": duration, "respect_moderation": False}
+            if task.moderation_url == "null":
+                video = {"url": None, **video}
+            return JSONResponse(
+                {"status": "done", "video": video, "model": spec.model, "progress": 100,
+                 "usage": {"cost_in_usd_ticks": ticks}}
+            )  # fmt: skip
         if task.outcome == "failed":
             code, message = self.failure(task)
             return JSONResponse(
@@ -212,8 +281,6 @@ class XaiEmulator(Emulator):
                     "error": {"code": code, "message": message},
                 }
             )
-        duration: int | float = int(spec.duration) if float(spec.duration).is_integer() else spec.duration
-        ticks = round((spec.cost_usd or 0.0) * TICKS_PER_USD)
         return JSONResponse(
             {
                 "status": "done",

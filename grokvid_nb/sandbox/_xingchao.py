@@ -1,7 +1,7 @@
 """XingChaoYiQing emulation (base URL is configuration), ``Authorization: Bearer``.
 
 - ``POST /v1/grok/videos`` ``{model, prompt, duration?, aspect_ratio?, resolution?,
-  image_urls?}`` -> ``{id: "video_<uuid>", object: "video", created_at, model,
+  image_urls?}`` -> ``{id: "video_<uuid>", object: "video", created, created_at, model,
   status: "queued", error: null}``.
 - ``GET /v1/result/{id}`` -> ``{id, object: "video", created, model, status, video_url,
   error}`` with status ``queued`` -> ``processing`` -> ``completed`` (``video_url`` set,
@@ -11,8 +11,10 @@
 Model rules (seed table): ``grok_video3`` 6-30 s (default 10), 16:9 9:16 1:1 3:2 2:3,
 480p/720p, up to 7 images (URLs or base64); ``grok_video3_pro`` fixed 10 s (any other
 duration is refused), 16:9 only, 720p only, up to 7 images; ``grok_video3_max`` 6/10/12/
-16/20/30 s, 16:9 9:16 1:1, up to 5 public http(s) URLs; ``grok_video3_stable`` 6 or 10 s,
-16:9 9:16 3:2 2:3 1:1, up to 7 public http(s) URLs. Defaults: 10 s, 16:9, 720p.
+16/20/30 s, 16:9 9:16 1:1, up to 5 public http(s) URLs; ``grok_video3_stable`` a fixed
+10 s at 720p (the provider's current page; the seed said 6 or 10 s at 480p/720p), 16:9 9:16
+3:2 2:3 1:1, up to 7 public http(s) URLs. Defaults: 10 s, 16:9, 720p. Job times follow
+the pages: :func:`documented_latency`.
 
 Errors are OpenAI-style: ``{"error": {"message", "type", "code"}}``.
 """
@@ -47,8 +49,25 @@ MODELS: dict[str, _ModelRule] = {
     "grok_video3": _ModelRule(range(6, 31), ("16:9", "9:16", "1:1", "3:2", "2:3"), ("480p", "720p"), 7, False),
     "grok_video3_pro": _ModelRule((10,), ("16:9",), ("720p",), 7, False),
     "grok_video3_max": _ModelRule((6, 10, 12, 16, 20, 30), ("16:9", "9:16", "1:1"), ("480p", "720p"), 5, True),
-    "grok_video3_stable": _ModelRule((6, 10), ("16:9", "9:16", "3:2", "2:3", "1:1"), ("480p", "720p"), 7, True),
+    # The provider's current page (docs.xingchaoyiqing.com/api-reference/video/grok-create,
+    # 2026-11) says grok_video3_stable is a fixed 10 s at 720p only; the older seed page said
+    # 6 or 10 s at 480p/720p. The newer public page wins (PROVIDERS.md additions).
+    "grok_video3_stable": _ModelRule((10,), ("16:9", "9:16", "3:2", "2:3", "1:1"), ("720p",), 7, True),
 }
+
+
+def documented_latency(model: str, duration: float) -> tuple[float, float]:
+    """The provider's stated job time in seconds for a model and clip length.
+
+    From grok-create/grok-query (PROVIDERS.md additions): grok_video3 6-10 s clips take
+    2-4 min and 20-30 s clips 4-8 min (linear in between); pro 3-6 min. Nothing is stated
+    for max and stable: max follows grok_video3 by length, stable (fixed 10 s) is a 10 s
+    grok_video3 clip.
+    """
+    if model == "grok_video3_pro":
+        return 180.0, 360.0
+    share = min(1.0, max(0.0, (duration - 10.0) / 10.0))
+    return 120.0 + 120.0 * share, 240.0 + 240.0 * share
 
 _ERROR_TYPE = {
     400: ("invalid_request_error", "invalid_parameter"),
@@ -68,6 +87,7 @@ class XingchaoEmulator(Emulator):
         "moderation": ("content_policy_violation", "The prompt or reference images violate the content policy"),
         "timeout": ("timeout", "Video generation timed out, please retry"),
         "internal": ("internal_error", "Upstream service error, please retry later"),
+        "charged": ("generation_failed", "Video generation failed"),
     }
 
     def routes(self) -> list[BaseRoute]:
@@ -114,7 +134,9 @@ class XingchaoEmulator(Emulator):
         )  # fmt: skip
         mode = "image-to-video" if images else "text-to-video"
         assert prompt is not None and duration is not None and aspect and resolution
-        return TaskSpec(model, mode, prompt, duration, aspect, resolution, None, {"image_urls": images or []})
+        spec = TaskSpec(model, mode, prompt, duration, aspect, resolution, None, {"image_urls": images or []})
+        spec.latency_range = documented_latency(model, duration)
+        return spec
 
     @staticmethod
     def _new_id(spec: TaskSpec) -> str:
@@ -124,6 +146,7 @@ class XingchaoEmulator(Emulator):
         body = {
             "id": task.task_id,
             "object": "video",
+            "created": int(task.created_at),
             "created_at": int(task.created_at),
             "model": task.spec.model,
             "status": "queued",

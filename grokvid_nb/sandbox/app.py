@@ -29,6 +29,7 @@ from ._cdn import CdnEmulator, ClipCache
 from ._config import PROVIDERS, SandboxConfig
 from ._core import Fault, SandboxDrop, SandboxStats, Task
 from ._pixazo import PixazoEmulator
+from ._uploads import UploadStore
 from ._server import TransportRegistry, conn_key, serve_in_thread
 from ._xai import XaiEmulator
 from ._xingchao import XingchaoEmulator
@@ -160,6 +161,9 @@ class Sandbox:
         for emulator in self.emulators.values():
             routes.extend(emulator.routes())
         routes.extend(CdnEmulator(self._state, self.clips).routes())
+        self.uploads = UploadStore(self.config.upload_max_bytes)
+        """Images posted to ``/sandbox/uploads`` (see ``_uploads``)."""
+        routes.extend(self.uploads.routes())
         self.app: Starlette = _SandboxStarlette(routes, self._transports)
         """The Starlette ASGI app serving every provider and the CDN."""
 
@@ -177,6 +181,20 @@ class Sandbox:
     def tasks(self, provider: str | None = None) -> list[Task]:
         """Every task created (optionally at one provider), oldest first."""
         return [t for t in self._state.tasks.values() if provider is None or t.provider == provider]
+
+    def charged_usd(self, provider: str | None = None) -> float:
+        """What the emulated providers would have billed so far for finished tasks, in USD.
+
+        Each provider's rule: success is billed everywhere; xAI also bills moderation (the
+        done reply reports the cost); Pixazo bills ``FAILED`` but not ``ERROR``. Tasks with no
+        known price (XingChaoYiQing, Pixazo v1.5) count as 0.
+        """
+        now = self._state.now()
+        total = 0.0
+        for task in self.tasks(provider):
+            if task.phase(now) == "finished" and self.emulators[task.provider].charged(task):
+                total += task.spec.cost_usd or 0.0
+        return round(total, 6)
 
     # -- fault injection ----------------------------------------------------------------
 
@@ -239,5 +257,6 @@ class Sandbox:
                 "base_url": base,
                 "time_scale": self.config.time_scale,
                 "cdn": f"{base}/cdn/{{provider}}/{{task_id}}.mp4",
+                "uploads": f"{base}/sandbox/uploads",
             }
         )

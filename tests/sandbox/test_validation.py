@@ -59,7 +59,6 @@ IMG = "https://example.com/a.png"
 # (provider, path or pixazo kind, body, expected HTTP status)
 CASES_400: list[tuple[str, str, dict[str, Any]]] = [
     ("xai", "generations", _xai(model="grok-2")),
-    ("xai", "generations", _xai(model=None)),
     ("xai", "generations", _xai(prompt=None)),
     ("xai", "generations", _xai(prompt="   ")),
     ("xai", "generations", _xai(duration=16)),
@@ -136,8 +135,9 @@ CASES_400: list[tuple[str, str, dict[str, Any]]] = [
 ]
 
 CASES_OK: list[tuple[str, str, dict[str, Any]]] = [
-    ("xai", "generations", _xai(duration=1, resolution="720p", aspect_ratio="2:3", model="grok-imagine-video-1.5")),
-    ("xai", "generations", _xai(duration=15, model="grok-imagine-video-1.5-lite")),
+    ("xai", "generations", _xai(duration=1, resolution="720p", aspect_ratio="2:3")),
+    ("xai", "generations", _xai(duration=15)),
+    ("xai", "generations", _xai(model=None)),  # model is optional on submit (docs.x.ai)
     ("xai", "generations", _xai(image={"url": "data:image/png;base64,AAAA"})),
     ("xai", "generations", _xai(reference_images=[{"url": IMG}] * 7)),
     ("xai", "edits", _xai(video={"url": "https://example.com/v.mp4"})),
@@ -155,7 +155,7 @@ CASES_OK: list[tuple[str, str, dict[str, Any]]] = [
     ("xingchao", "", _xing(model="grok_video3_pro")),
     ("xingchao", "", _xing(model="grok_video3_pro", duration=10, aspect_ratio="16:9", resolution="720p")),
     ("xingchao", "", _xing(model="grok_video3_max", duration=12, aspect_ratio="1:1", image_urls=[IMG] * 5)),
-    ("xingchao", "", _xing(model="grok_video3_stable", duration=6, aspect_ratio="3:2", image_urls=[IMG] * 7)),
+    ("xingchao", "", _xing(model="grok_video3_stable", duration=10, aspect_ratio="3:2", image_urls=[IMG] * 7)),
     ("apiinone", "", _aio(model="grok-imagine/image-to-video", prompt=None, image_urls=[IMG])),
     ("apiinone", "", {"prompt": "default model"}),
     ("apiinone", "", {"model": "grok-video", "prompt": "p"}),
@@ -247,7 +247,7 @@ async def test_pixazo_webhook_must_be_https(client: httpx.AsyncClient) -> None:
 async def test_xingchao_defaults_and_reply(client: httpx.AsyncClient, sb: Sandbox) -> None:
     response = await client.post("/v1/grok/videos", json=_xing(model="grok_video3_stable"), headers=BEARER)
     body = response.json()
-    assert set(body) == {"id", "object", "created_at", "model", "status", "error"}
+    assert set(body) == {"id", "object", "created", "created_at", "model", "status", "error"}
     assert body["object"] == "video" and body["status"] == "queued" and body["error"] is None
     assert body["model"] == "grok_video3_stable" and body["id"].startswith("video_")
     (task,) = sb.tasks("xingchao")
@@ -299,4 +299,5 @@ async def test_xai_edit_and_extension_of_sandbox_clips(client: httpx.AsyncClient
     extended = (await client.get(f"/v1/videos/{ext.json()['request_id']}", headers=BEARER)).json()
     assert edited["video"]["duration"] == 8
     assert extended["video"]["duration"] == 12
-    assert extended["usage"]["cost_in_usd_ticks"] == 4 * 500_000_000  # only the extension is billed
+    # the extension at $0.05/s plus the 8 s input video at $0.01/s (docs.x.ai pricing)
+    assert extended["usage"]["cost_in_usd_ticks"] == 4 * 500_000_000 + 8 * 100_000_000
