@@ -38,6 +38,12 @@ _EXPORTS = {
     "gallery": ".compare",
     "plot": ".compare",
     "sweep": ".compare",
+    "set_uploader": "._uploads",
+    "FsspecUploader": "._uploads",
+    "SandboxUploader": "._uploads",
+    "UploadError": "._uploads",
+    "UploaderRequiredError": "._uploads",
+    "ImageInputError": "._images",
 }
 _EXCEPTIONS = "._exceptions"
 
