@@ -144,6 +144,12 @@ class FsspecUploader:
             from fsspec.core import url_to_fs
         except ImportError:
             raise ConfigurationError(f"FsspecUploader needs fsspec: {_INSTALL_HINT}") from None
+        if fsspec.utils.get_protocol(base) in ("s3", "s3a"):
+            # botocore may presign with the deprecated SigV2 in us-east-1; SigV4 is what S3
+            # requires for new regions and what allows up to 7 days
+            config = dict(storage_options.get("config_kwargs") or {})
+            config.setdefault("signature_version", "s3v4")
+            storage_options = {**storage_options, "config_kwargs": config}
         try:
             fs, root = url_to_fs(base, **storage_options)
         except ImportError as exc:  # fsspec's own message names the missing package
