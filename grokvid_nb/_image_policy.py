@@ -3,8 +3,15 @@
 `decide_image` is pure: for a provider, model, mode and a coerced image it answers
 `SendURL` (a URL goes as given), `SendDataURI` (the provider accepts base64 and the image is
 within its size limit) or `NeedsUpload` (public URLs only: the bytes must be hosted first).
-`resolve_images` applies the decisions: it refuses before anything is sent or uploaded when a
-URL-only provider gets local content and no uploader is configured, then uploads.
+`plan_images` coerces and decides every image of a request and refuses before anything is sent
+or uploaded (a URL-only provider given local content with no uploader configured, a size over
+the limit); its `fingerprints` feed the reuse check before any upload; `execute()` then uploads
+and returns what to send. `resolve_images` is both steps at once.
+
+Wiring into `Client.start` (once the adapters/ layout lands): pop `image_url`/`image_urls`,
+`plan = plan_images(provider, model, mode, value, parameter=..., uploader=client.uploader)`,
+put `plan.fingerprints` in the request's fingerprint, check reuse, then `plan.execute()`:
+each `ResolvedImage.sent` goes to the adapter, each `ledger_record()` to the ledger.
 
 What the providers document (PROVIDERS.md and its seed pages):
 
@@ -38,6 +45,8 @@ __all__ = [
     "Decision",
     "decide_image",
     "ResolvedImage",
+    "ImagePlan",
+    "plan_images",
     "resolve_image",
     "resolve_images",
 ]
@@ -177,31 +186,72 @@ class ResolvedImage:
         return record
 
 
-def resolve_image(provider: str, model: str, mode: str, value: Any, *,
-                  parameter: str = "image_url", uploader: Uploader | None = None) -> ResolvedImage:
-    """`resolve_images` for a single image (`image_url=`)."""
-    return _resolve(provider, model, mode, [(coerce_image(value, parameter), parameter)], uploader)[0]
+@dataclass(frozen=True)
+class ImagePlan:
+    """Every image of one request, coerced and decided; nothing sent or uploaded yet.
 
-
-def resolve_images(provider: str, model: str, mode: str, values: Any, *,
-                   parameter: str = "image_urls", uploader: Uploader | None = None) -> list[ResolvedImage]:
-    """Coerce, decide and (where the provider needs it) upload every image.
-
-    Every image is coerced and decided before anything is uploaded, so a bad item or a missing
-    uploader refuses the whole request with nothing sent. `uploader` (a client's own) wins over
-    the global `set_uploader` one. Identical bytes are uploaded once per call.
+    Made by `plan_images`, which has already refused what cannot go (a bad input, a size over
+    the limit, local content for a URL-only provider with no uploader). `fingerprints` is what
+    the reuse check compares (computable before any upload, so a reused request uploads
+    nothing); `execute()` uploads what needs hosting and returns what to send.
     """
-    images = coerce_images(values, parameter)
-    named = [(image, f"{parameter}[{i}]") for i, image in enumerate(images)]
-    return _resolve(provider, model, mode, named, uploader)
+
+    provider: str
+    model: str
+    items: tuple[tuple[Image, Decision, str], ...]
+    uploader: Uploader | None = field(default=None, repr=False)
+
+    @property
+    def fingerprints(self) -> list[str]:
+        """One per image: `sha256:<hex>` for local content and data URIs, the URL for URLs."""
+        return [decision.url if isinstance(decision, SendURL) else f"sha256:{decision.image.sha256}"
+                for _, decision, _ in self.items]
+
+    @property
+    def needs_upload(self) -> bool:
+        """True when at least one image must be hosted first."""
+        return any(isinstance(d, NeedsUpload) for _, d, _ in self.items)
+
+    def execute(self) -> list[ResolvedImage]:
+        """Upload what needs it (identical bytes once) and return what to send, in order."""
+        hosted: dict[str, str] = {}
+        out: list[ResolvedImage] = []
+        for _, decision, name in self.items:
+            if isinstance(decision, SendURL):
+                out.append(ResolvedImage(decision.url, decision.url, "url"))
+                continue
+            content = decision.image
+            fingerprint = f"sha256:{content.sha256}"
+            if isinstance(decision, SendDataURI):
+                out.append(ResolvedImage(decision.uri, fingerprint, "data-uri",
+                                         content_type=content.content_type, size=content.size))
+                continue
+            assert self.uploader is not None  # plan_images refused otherwise
+            if content.sha256 not in hosted:
+                hosted[content.sha256] = _upload(self.uploader, content, self.provider, name)
+            url = hosted[content.sha256]
+            out.append(ResolvedImage(url, fingerprint, "uploaded", uploaded_url=url,
+                                     content_type=content.content_type, size=content.size))
+        return out
 
 
-def _resolve(provider: str, model: str, mode: str, images: list[tuple[Image, str]],
-             uploader: Uploader | None) -> list[ResolvedImage]:
-    decisions = [(decide_image(provider, model, mode, image, parameter=name), name)
-                 for image, name in images]
-    pending = [(d, name) for d, name in decisions if isinstance(d, NeedsUpload)]
+def plan_images(provider: str, model: str, mode: str, value: Any, *, parameter: str = "image_urls",
+                uploader: Uploader | None = None) -> ImagePlan:
+    """Coerce and decide every image of `parameter` (`image_url`: one image; `image_urls`: a
+    list, or one input) without sending or uploading anything.
+
+    `uploader` (a client's own) wins over the global `set_uploader` one. Raises
+    `ImageInputError`, `ValidationError`, or `UploaderRequiredError` when a URL-only provider
+    gets local content and there is no uploader.
+    """
+    if parameter == "image_url":
+        images = [(coerce_image(value, parameter), parameter)]
+    else:
+        images = [(image, f"{parameter}[{i}]") for i, image in enumerate(coerce_images(value, parameter))]
+    items = tuple((image, decide_image(provider, model, mode, image, parameter=name), name)
+                  for image, name in images)
     chosen = uploader if uploader is not None else get_uploader()
+    pending = [(d, name) for _, d, name in items if isinstance(d, NeedsUpload)]
     if pending and chosen is None:
         first, name = pending[0]
         rule = image_policy(provider, model).rule
@@ -213,25 +263,20 @@ def _resolve(provider: str, model: str, mode: str, images: list[tuple[Image, str
             f"gv.Client({provider!r}, uploader=fn) for one, where fn(data, filename, content_type) "
             "returns an https URL (for example gv.FsspecUploader('s3://bucket/prefix') after "
             "pip install 'grokvid_nb[upload]'); under gv.use_sandbox() the sandbox hosts it")
-    hosted: dict[str, str] = {}
-    out: list[ResolvedImage] = []
-    for decision, name in decisions:
-        if isinstance(decision, SendURL):
-            out.append(ResolvedImage(decision.url, decision.url, "url"))
-            continue
-        content = decision.image
-        fingerprint = f"sha256:{content.sha256}"
-        if isinstance(decision, SendDataURI):
-            out.append(ResolvedImage(decision.uri, fingerprint, "data-uri",
-                                     content_type=content.content_type, size=content.size))
-            continue
-        assert chosen is not None  # checked above, before any upload
-        if content.sha256 not in hosted:
-            hosted[content.sha256] = _upload(chosen, content, provider, name)
-        url = hosted[content.sha256]
-        out.append(ResolvedImage(url, fingerprint, "uploaded", uploaded_url=url,
-                                 content_type=content.content_type, size=content.size))
-    return out
+    return ImagePlan(provider, model, items, chosen)
+
+
+def resolve_image(provider: str, model: str, mode: str, value: Any, *,
+                  parameter: str = "image_url", uploader: Uploader | None = None) -> ResolvedImage:
+    """`resolve_images` for a single image (`image_url=`)."""
+    return plan_images(provider, model, mode, value, parameter=parameter, uploader=uploader).execute()[0]
+
+
+def resolve_images(provider: str, model: str, mode: str, values: Any, *,
+                   parameter: str = "image_urls", uploader: Uploader | None = None) -> list[ResolvedImage]:
+    """`plan_images(...).execute()`: every image is coerced and decided before anything is
+    uploaded, so a bad item or a missing uploader refuses the whole request with nothing sent."""
+    return plan_images(provider, model, mode, values, parameter=parameter, uploader=uploader).execute()
 
 
 def _upload(uploader: Uploader, content: ImageBytes, provider: str, parameter: str) -> str:

@@ -12,8 +12,9 @@ Two ship here:
   filesystem can sign (S3 via s3fs, GCS via gcsfs), else `public_base_url + name`.
   `pip install 'grokvid_nb[upload]'` brings fsspec and s3fs.
 - `SandboxUploader(base_url)` POSTs the bytes to the sandbox's `POST /sandbox/uploads` (raw body,
-  `Content-Type` header; reply `{"url": ...}`). In sandbox mode it is the default uploader, so
-  image-to-video works for every provider with a local file and no cloud account.
+  `Content-Type` header; reply `{"url": ...}`). In sandbox mode it is the default uploader
+  (`sandbox_uploader()` builds it for the active sandbox), so image-to-video works for every
+  provider with a local file and no cloud account.
 """
 
 from __future__ import annotations
@@ -22,14 +23,14 @@ import hashlib
 import ipaddress
 import json
 import threading
-from typing import Any, Protocol
+from typing import Any, Callable, Protocol
 
 import httpx
 
 from . import _loop
 from ._exceptions import ConfigurationError, GrokVidError
 from ._images import IMAGE_TYPES, human_size
-from ._sandbox_mode import is_in_process_sandbox
+from ._sandbox_mode import is_in_process_sandbox, sandbox_route
 
 __all__ = [
     "Uploader",
@@ -40,6 +41,7 @@ __all__ = [
     "check_upload_url",
     "FsspecUploader",
     "SandboxUploader",
+    "sandbox_uploader",
     "MAX_SIGNED_EXPIRY_S",
 ]
 
@@ -215,10 +217,11 @@ class SandboxUploader:
     without it the sandbox is reached over the network (`python -m grokvid_nb.sandbox`).
     """
 
-    def __init__(self, base_url: str, *, transport: httpx.AsyncBaseTransport | None = None,
+    def __init__(self, base_url: str, *,
+                 transport: httpx.AsyncBaseTransport | Callable[[], httpx.AsyncBaseTransport] | None = None,
                  timeout: float = 30.0) -> None:
         self.base_url = base_url.rstrip("/")
-        self.transport = transport
+        self.transport = transport  # a transport, or a factory making one per upload
         self.timeout = timeout
 
     def __repr__(self) -> str:
@@ -232,7 +235,10 @@ class SandboxUploader:
         """The same as calling the uploader, from async code."""
         url = f"{self.base_url}/sandbox/uploads"
         try:
-            async with httpx.AsyncClient(transport=self.transport, timeout=self.timeout,
+            transport = self.transport
+            if transport is not None and not isinstance(transport, httpx.AsyncBaseTransport):
+                transport = transport()
+            async with httpx.AsyncClient(transport=transport, timeout=self.timeout,
                                          follow_redirects=False) as client:
                 response = await client.post(url, content=bytes(data),
                                              headers={"Content-Type": content_type})
@@ -250,3 +256,13 @@ class SandboxUploader:
             raise UploadError(f"the sandbox's upload reply has no 'url': {response.text[:200]!r}")
         return check_upload_url(body["url"], source="the sandbox")
 
+
+def sandbox_uploader() -> SandboxUploader | None:
+    """The sandbox's uploader when sandbox mode is on (in-process or `use_sandbox(url=...)`),
+    else None. In sandbox mode this is the default when neither the client nor
+    `set_uploader` gives one."""
+    route = sandbox_route()
+    if route is None:
+        return None
+    base_url, transport_factory, _ = route
+    return SandboxUploader(base_url, transport=transport_factory)

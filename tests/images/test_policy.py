@@ -17,6 +17,7 @@ from grokvid_nb._image_policy import (
     SendURL,
     decide_image,
     image_policy,
+    plan_images,
     resolve_image,
     resolve_images,
 )
@@ -222,3 +223,23 @@ def test_uploader_failure_is_wrapped_with_context(png_file: Path) -> None:
         resolve_image("apixo", "grok-video", "image-to-video", png_file, uploader=broken)
     assert str(info.value).startswith("uploading image_url=<cat.png (image/png, ")
     assert str(info.value).endswith(" for apixo failed: OSError: disk full")
+
+
+def test_plan_refuses_or_fingerprints_before_any_upload(png_file: Path) -> None:
+    uploader = RecordingUploader()
+    plan = plan_images("apixo", "grok-video", "image-to-video", png_file, parameter="image_url",
+                       uploader=uploader)
+    digest = hashlib.sha256(PNG).hexdigest()
+    assert plan.fingerprints == [f"sha256:{digest}"]
+    assert plan.needs_upload
+    assert uploader.calls == []  # a reused request would stop here, having uploaded nothing
+    (out,) = plan.execute()
+    assert out.sent == f"http://127.0.0.1:9/u/{digest}"
+    assert len(uploader.calls) == 1
+
+
+def test_plan_for_data_uri_provider_needs_no_uploader(png_file: Path) -> None:
+    plan = plan_images("xingchao", "grok_video3", "image-to-video", [png_file, URL])
+    assert not plan.needs_upload
+    assert plan.fingerprints == ["sha256:" + hashlib.sha256(PNG).hexdigest(), URL]
+    assert [r.how for r in plan.execute()] == ["data-uri", "url"]

@@ -210,3 +210,46 @@ def test_missing_backend_says_how_to_install() -> None:
     assert "gcsfs" in text
     assert text.endswith("pip install 'grokvid_nb[upload]' (fsspec + s3fs; gcsfs for gs://)")
 
+
+
+@pytest.mark.timeout(30)
+def test_sandbox_uploader_accepts_a_transport_factory() -> None:
+    fake = FakeSandbox()
+    made: list[httpx.MockTransport] = []
+
+    def factory() -> httpx.MockTransport:
+        made.append(httpx.MockTransport(fake))
+        return made[-1]
+
+    uploader = SandboxUploader("http://127.0.0.1:8765", transport=factory)
+    uploader(PNG, "a.png", "image/png")
+    uploader(PNG, "a.png", "image/png")
+    assert len(made) == 2 and len(fake.requests) == 2
+
+
+@pytest.fixture()
+def sandbox_off() -> Iterator[None]:
+    import grokvid_nb as gv
+
+    gv.use_sandbox(False)
+    yield
+    gv.use_sandbox(False)
+
+
+def test_sandbox_uploader_follows_sandbox_mode(sandbox_off: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    import grokvid_nb as gv
+    from grokvid_nb._uploads import sandbox_uploader
+
+    monkeypatch.delenv("GROKVID_SANDBOX", raising=False)
+    assert sandbox_uploader() is None
+    gv.use_sandbox(url="http://127.0.0.1:8765/")
+    served = sandbox_uploader()
+    assert served is not None
+    assert (served.base_url, served.transport) == ("http://127.0.0.1:8765", None)
+    sandbox = gv.use_sandbox()
+    assert sandbox is not None
+    in_process = sandbox_uploader()
+    assert in_process is not None
+    assert httpx.URL(in_process.base_url).host.endswith(".sandbox.invalid")
+    assert callable(in_process.transport)
+    assert isinstance(in_process.transport(), httpx.AsyncBaseTransport)  # type: ignore[operator]
