@@ -54,7 +54,8 @@ IMAGE_TYPES: Mapping[str, str] = {
     "image/webp": ".webp",
     "image/gif": ".gif",
 }
-#: No provider takes more; a larger input is refused before it is read or encoded whole.
+#: grokvid_nb's own cap on one image input (the only documented provider limit, xAI's, is 10 MiB);
+#: a larger input is refused before it is read or encoded whole.
 MAX_IMAGE_BYTES = 50 * 1024 * 1024
 #: A PIL image or array in RGB with more pixels than this is encoded as JPEG (q=90), else PNG.
 JPEG_ABOVE_PIXELS = 1024 * 1024
@@ -97,7 +98,7 @@ class ImageBytes:
         """Check that `data` is an image, and name it (`image-<hash>.png` when unnamed)."""
         if len(data) > MAX_IMAGE_BYTES:
             raise ImageInputError(parameter, f"{human_size(len(data))} is larger than the "
-                                             f"{human_size(MAX_IMAGE_BYTES)} any provider accepts")
+                                             f"{human_size(MAX_IMAGE_BYTES)} grokvid_nb accepts for one image")
         content_type = sniff_image_type(data)
         if content_type is None:
             raise ImageInputError(parameter, f"{_describe_bytes(data)} is not an image "
@@ -245,7 +246,7 @@ def _parse_data_uri(text: str, parameter: str) -> DataURI:
                                          "(data:image/png;base64,...)")
     if len(payload) > MAX_IMAGE_BYTES * 4 // 3 + 4:
         raise ImageInputError(parameter, f"the data URI is larger than the "
-                                         f"{human_size(MAX_IMAGE_BYTES)} any provider accepts")
+                                         f"{human_size(MAX_IMAGE_BYTES)} grokvid_nb accepts for one image")
     try:
         data = base64.b64decode(re.sub(r"\s+", "", payload), validate=True)
     except (binascii.Error, ValueError):
@@ -269,7 +270,7 @@ def _from_path(path: Path, parameter: str) -> ImageBytes:
     size = path.stat().st_size
     if size > MAX_IMAGE_BYTES:
         raise ImageInputError(parameter, f"{shown!r} is {human_size(size)}, larger than the "
-                                         f"{human_size(MAX_IMAGE_BYTES)} any provider accepts")
+                                         f"{human_size(MAX_IMAGE_BYTES)} grokvid_nb accepts for one image")
     try:
         data = path.read_bytes()
     except OSError as exc:

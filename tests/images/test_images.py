@@ -124,7 +124,7 @@ def test_oversized_file_is_refused_before_reading(tmp_path: Path) -> None:
     path = tmp_path / "huge.png"
     with path.open("wb") as f:
         f.truncate(MAX_IMAGE_BYTES + 1)  # sparse: nothing is really written or read
-    with pytest.raises(ImageInputError, match=r"is 50\.0 MiB, larger than the 50\.0 MiB any provider accepts"):
+    with pytest.raises(ImageInputError, match=r"is 50\.0 MiB, larger than the 50\.0 MiB grokvid_nb accepts for one image"):
         coerce_image(path)
 
 
@@ -321,3 +321,10 @@ def test_module_import_pulls_in_neither_pil_nor_numpy() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          cwd=Path(__file__).resolve().parents[2])
     assert out.stdout.strip() == "[]"
+
+
+def test_oversized_bytes_are_refused() -> None:
+    with pytest.raises(ImageInputError) as info:
+        coerce_image(bytes(MAX_IMAGE_BYTES + 1), "image_urls[0]")
+    assert str(info.value) == ("image_urls[0]: 50.0 MiB is larger than the 50.0 MiB grokvid_nb "
+                               "accepts for one image")
