@@ -9,7 +9,8 @@ the limit); its `fingerprints` feed the reuse check before any upload; `execute(
 and returns what to send. `resolve_images` is both steps at once.
 
 Wiring into `Client.start` (once the adapters/ layout lands): pop `image_url`/`image_urls`,
-`plan = plan_images(provider, model, mode, value, parameter=..., uploader=client.uploader)`,
+`plan = plan_images(provider, model, mode, value, parameter=..., uploader=client.uploader,
+fallback=sandbox_uploader() if client.sandboxed else None)`,
 put `plan.fingerprints` in the request's fingerprint, check reuse, then `plan.execute()`:
 each `ResolvedImage.sent` goes to the adapter, each `ledger_record()` to the ledger.
 
@@ -236,11 +237,12 @@ class ImagePlan:
 
 
 def plan_images(provider: str, model: str, mode: str, value: Any, *, parameter: str = "image_urls",
-                uploader: Uploader | None = None) -> ImagePlan:
+                uploader: Uploader | None = None, fallback: Uploader | None = None) -> ImagePlan:
     """Coerce and decide every image of `parameter` (`image_url`: one image; `image_urls`: a
     list, or one input) without sending or uploading anything.
 
-    `uploader` (a client's own) wins over the global `set_uploader` one. Raises
+    `uploader` (a client's own) wins over the global `set_uploader` one, which wins over
+    `fallback` (in sandbox mode: `sandbox_uploader()`). Raises
     `ImageInputError`, `ValidationError`, or `UploaderRequiredError` when a URL-only provider
     gets local content and there is no uploader.
     """
@@ -250,7 +252,7 @@ def plan_images(provider: str, model: str, mode: str, value: Any, *, parameter: 
         images = [(image, f"{parameter}[{i}]") for i, image in enumerate(coerce_images(value, parameter))]
     items = tuple((image, decide_image(provider, model, mode, image, parameter=name), name)
                   for image, name in images)
-    chosen = uploader if uploader is not None else get_uploader()
+    chosen = next((u for u in (uploader, get_uploader(), fallback) if u is not None), None)
     pending = [(d, name) for _, d, name in items if isinstance(d, NeedsUpload)]
     if pending and chosen is None:
         first, name = pending[0]

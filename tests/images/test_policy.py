@@ -243,3 +243,15 @@ def test_plan_for_data_uri_provider_needs_no_uploader(png_file: Path) -> None:
     assert not plan.needs_upload
     assert plan.fingerprints == ["sha256:" + hashlib.sha256(PNG).hexdigest(), URL]
     assert [r.how for r in plan.execute()] == ["data-uri", "url"]
+
+
+def test_uploader_precedence_client_then_global_then_fallback(png_file: Path) -> None:
+    own, global_uploader, fallback = RecordingUploader(), RecordingUploader(), RecordingUploader()
+    args = ("apiinone", "grok-imagine", "image-to-video", png_file)
+    plan_images(*args, uploader=own, fallback=fallback).execute()
+    assert (len(own.calls), len(fallback.calls)) == (1, 0)
+    plan_images(*args, fallback=fallback).execute()
+    assert len(fallback.calls) == 1
+    set_uploader(global_uploader)
+    plan_images(*args, fallback=fallback).execute()
+    assert (len(global_uploader.calls), len(fallback.calls)) == (1, 1)
