@@ -40,9 +40,11 @@ if _typing.TYPE_CHECKING:
     from ._api import generate, resume
     from ._client import Client
     from ._compare import compare, gallery, plot, summarize, sweep
+    from ._images import ImageInputError
     from ._job import Job
     from ._result import Result
     from ._sandbox_mode import use_sandbox
+    from ._uploads import FsspecUploader, SandboxUploader, UploaderRequiredError, UploadError, set_uploader
     from .widgets import form
 
 # a library logs, the application decides where it goes (retries are logged at INFO)
@@ -56,7 +58,9 @@ __all__ = [
     "Client",
     "ConfigurationError",
     "DownloadError",
+    "FsspecUploader",
     "GrokVidError",
+    "ImageInputError",
     "InsufficientBalanceError",
     "Job",
     "MissingAPIKeyError",
@@ -67,9 +71,12 @@ __all__ = [
     "RateLimitedError",
     "RequestRejectedError",
     "Result",
+    "SandboxUploader",
     "State",
     "TaskNotFoundError",
     "TransportError",
+    "UploadError",
+    "UploaderRequiredError",
     "ValidationError",
     "__version__",
     "compare",
@@ -81,6 +88,7 @@ __all__ = [
     "providers",
     "resume",
     "set_price",
+    "set_uploader",
     "summarize",
     "sweep",
     "use_sandbox",
@@ -101,6 +109,12 @@ _LAZY = {
     "gallery": "._compare",
     "plot": "._compare",
     "sweep": "._compare",
+    "set_uploader": "._uploads",
+    "FsspecUploader": "._uploads",
+    "SandboxUploader": "._uploads",
+    "UploadError": "._uploads",
+    "UploaderRequiredError": "._uploads",
+    "ImageInputError": "._images",
 }
 
 

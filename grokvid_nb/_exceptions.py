@@ -4,8 +4,10 @@
 GrokVidError
 ├── ConfigurationError            the toolkit is not set up to make this call
 │   ├── MissingAPIKeyError        no key in the argument nor in the provider's env var
-│   └── MissingBaseURLError       a provider without a public base URL (xingchao)
+│   ├── MissingBaseURLError       a provider without a public base URL (xingchao)
+│   └── UploaderRequiredError     local image content for a URL-only provider, no uploader set
 ├── ValidationError (ValueError)  a parameter this provider/model does not allow
+├── ImageInputError (ValueError)  an image input that is not a usable image
 ├── BudgetExceededError           compare()/sweep() would cost more than max_cost_usd
 ├── ProviderError                 the provider answered, and it was not a success
 │   ├── AuthenticationError       401 / 403
@@ -16,7 +18,8 @@ GrokVidError
 │   ├── ProviderServerError       5xx
 │   └── ProviderResponseError     a body we cannot read: not JSON, unknown status, ...
 ├── TransportError                no usable reply: refused, dropped, timed out
-└── DownloadError                 a result's video could not be saved: HTTP error, not a video
+├── DownloadError                 a result's video could not be saved: HTTP error, not a video
+└── UploadError                   hosting an image failed, or the uploader's URL is unusable
 ```
 
 A job that ends badly is not an exception: `job.wait()` returns a `Result` whose state says
@@ -34,7 +37,9 @@ __all__ = [
     "ConfigurationError",
     "MissingAPIKeyError",
     "MissingBaseURLError",
+    "UploaderRequiredError",
     "ValidationError",
+    "ImageInputError",
     "BudgetExceededError",
     "ProviderError",
     "AuthenticationError",
@@ -46,6 +51,7 @@ __all__ = [
     "ProviderResponseError",
     "TransportError",
     "DownloadError",
+    "UploadError",
 ]
 
 
@@ -154,3 +160,30 @@ class DownloadError(GrokVidError):
         self.url = url
         self.status_code = status_code
         super().__init__(message)
+
+
+class UploaderRequiredError(ConfigurationError):
+    """A URL-only provider was given local image content and no uploader is configured.
+
+    Raised before anything is sent. `provider` and `parameter` say where.
+    """
+
+    def __init__(self, provider: str, parameter: str, message: str) -> None:
+        self.provider = provider
+        self.parameter = parameter
+        super().__init__(message)
+
+
+class ImageInputError(GrokVidError, ValueError):
+    """An image input that cannot be used: not an image, unreadable, or of an unsupported kind.
+
+    `parameter` names the argument it was passed as (`image_url`, `image_urls[1]`, ...).
+    """
+
+    def __init__(self, parameter: str, message: str) -> None:
+        self.parameter = parameter
+        super().__init__(f"{parameter}: {message}")
+
+
+class UploadError(GrokVidError):
+    """Hosting an image failed, or the uploader returned something that is not a usable URL."""

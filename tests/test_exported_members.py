@@ -12,12 +12,13 @@ import pytest
 import grokvid_nb as gv
 
 EXPORTED = [
-    "AuthenticationError", "BudgetExceededError", "Client", "ConfigurationError", "DownloadError",
-    "GrokVidError", "InsufficientBalanceError", "Job", "MissingAPIKeyError", "MissingBaseURLError",
+    "AuthenticationError", "BudgetExceededError", "Client", "ConfigurationError", "DownloadError", "FsspecUploader",
+    "GrokVidError", "ImageInputError", "InsufficientBalanceError", "Job", "MissingAPIKeyError", "MissingBaseURLError",
     "ProviderError", "ProviderResponseError", "ProviderServerError", "RateLimitedError",
-    "RequestRejectedError", "Result", "State", "TaskNotFoundError", "TransportError",
+    "RequestRejectedError", "Result", "SandboxUploader", "State", "TaskNotFoundError",
+    "TransportError", "UploadError", "UploaderRequiredError",
     "ValidationError", "__version__", "compare", "estimate_cost", "form", "gallery", "generate",
-    "plot", "providers", "resume", "set_price", "summarize", "sweep", "use_sandbox",
+    "plot", "providers", "resume", "set_price", "set_uploader", "summarize", "sweep", "use_sandbox",
 ]
 
 
