@@ -6,6 +6,7 @@ GrokVidError
 │   ├── MissingAPIKeyError        no key in the argument nor in the provider's env var
 │   └── MissingBaseURLError       a provider without a public base URL (xingchao)
 ├── ValidationError (ValueError)  a parameter this provider/model does not allow
+│   └── ArgumentError (TypeError) an argument of the wrong type or outside its range
 ├── BudgetExceededError           compare()/sweep() would cost more than max_cost_usd
 ├── ProviderError                 the provider answered, and it was not a success
 │   ├── AuthenticationError       401 / 403
@@ -15,7 +16,10 @@ GrokVidError
 │   ├── RateLimitedError          429 (carries retry_after seconds when given)
 │   ├── ProviderServerError       5xx
 │   └── ProviderResponseError     a body we cannot read: not JSON, unknown status, ...
+│       └── ReplyTooLargeError    a reply or download over its size cap (decoded or raw)
 ├── TransportError                no usable reply: refused, dropped, timed out
+│   └── DeadlineExceededError     (TimeoutError) a whole request+body over its deadline
+├── UnsafePathError (ValueError)  a download target that must not be written or replaced
 └── JobError                      about a job rather than a single request
     ├── SubmitOutcomeUnknownError the submit may have reached the provider; not resent
     └── WaitTimeoutError          job.wait(timeout) ran out before a terminal state
@@ -46,6 +50,10 @@ __all__ = [
     "JobError",
     "SubmitOutcomeUnknownError",
     "WaitTimeoutError",
+    "ArgumentError",
+    "ReplyTooLargeError",
+    "DeadlineExceededError",
+    "UnsafePathError",
 ]
 
 
@@ -156,3 +164,47 @@ class SubmitOutcomeUnknownError(JobError):
 
 class WaitTimeoutError(JobError, TimeoutError):
     """`job.wait(timeout)` returned control before the job reached a terminal state."""
+
+
+class ArgumentError(ValidationError, TypeError):
+    """An argument of the wrong type or outside its range; raised before anything is sent.
+
+    `parameter`, `value` (None for secrets, which are never shown) and `allowed` say what was wrong.
+    """
+
+    def __init__(self, parameter: str, value: object, allowed: str, *, secret: bool = False) -> None:
+        GrokVidError.__init__(self, f"{parameter}={_shown(value, secret)} is not allowed; {allowed}")
+        self.provider = self.model = ""
+        self.parameter, self.allowed = parameter, allowed
+        self.value = None if secret else value
+
+
+def _shown(value: object, secret: bool) -> str:
+    if secret:
+        return "<not shown>"
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+class ReplyTooLargeError(ProviderResponseError):
+    """A reply or download went over its size cap; `limit` is the cap in bytes."""
+
+    def __init__(self, provider: str, message: str, *, limit: int, **kw: object) -> None:
+        super().__init__(provider, message, **kw)  # type: ignore[arg-type]
+        self.limit = limit
+
+
+class DeadlineExceededError(TransportError, TimeoutError):
+    """A request and its body did not complete before the operation's deadline.
+
+    `maybe_sent` is False only when the request provably never left (still connecting).
+    """
+
+    def __init__(self, message: str, *, maybe_sent: bool = True) -> None:
+        super().__init__(message)
+        self.maybe_sent = maybe_sent
+
+
+class UnsafePathError(GrokVidError, ValueError):
+    """A download target that is not a regular file (a device, FIFO, directory, symlink) or a
+    name that would leave its folder; nothing was written."""
