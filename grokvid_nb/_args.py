@@ -40,7 +40,7 @@ def _real(name: str, value: object, allowed: str) -> float:
     if isinstance(value, (bool, str, bytes)) or not hasattr(value, "__float__"):
         raise ArgumentError(name, value, allowed)
     try:
-        return float(value)  # type: ignore[arg-type]
+        return float(value)
     except (TypeError, ValueError, OverflowError):
         raise ArgumentError(name, value, allowed) from None
 

@@ -34,7 +34,7 @@ import time
 import zlib
 from contextlib import aclosing
 from types import TracebackType
-from typing import Any, AsyncIterator, Iterator
+from typing import Any, AsyncGenerator, Iterator
 
 import httpx
 
@@ -200,12 +200,20 @@ class _Budget:
     def finish(self) -> Iterator[bytes]:
         return self._checked(self.decoder.finish())
 
+    def preloaded(self) -> Iterator[bytes] | None:
+        """The body of a response an in-process transport built already read (decoded), if so."""
+        try:
+            content = self.response.content
+        except httpx.ResponseNotRead:
+            return None
+        return self._checked(iter([content[i:i + PIECE] for i in range(0, len(content), PIECE)]))
+
 
 def _complete(head: httpx.Response, content: bytes) -> httpx.Response:
     """A fully read `httpx.Response` holding the decoded body (no Content-Encoding left)."""
     headers = [(k, v) for k, v in head.headers.multi_items()
                if k.lower() not in ("content-encoding", "content-length", "transfer-encoding")]
-    extensions = {k: head.extensions[k] for k in ("http_version", "reason_phrase") if k in head.extensions}
+    extensions: dict[str, Any] = {k: head.extensions[k] for k in ("http_version", "reason_phrase") if k in head.extensions}
     return httpx.Response(head.status_code, headers=headers, content=content, request=head.request,
                           extensions=extensions)
 
@@ -306,11 +314,16 @@ class BoundedResponse:
             raise
         return self
 
-    async def chunks(self) -> AsyncIterator[bytes]:
+    async def chunks(self) -> AsyncGenerator[bytes, None]:
         """The decoded body, in pieces of at most 64 KiB, stopped at the cap."""
         budget = self._budget
         if budget is None:
             raise RuntimeError("BoundedResponse.chunks() outside its async with-block")
+        preloaded = budget.preloaded()
+        if preloaded is not None:
+            for piece in preloaded:
+                yield piece
+            return
         async for raw in self.response.aiter_raw():
             for piece in budget.feed(raw):
                 yield piece
@@ -472,6 +485,10 @@ class BoundedResponseSync:
         budget = self._budget
         if budget is None:
             raise RuntimeError("BoundedResponseSync.chunks() outside its with-block")
+        preloaded = budget.preloaded()
+        if preloaded is not None:
+            yield from preloaded
+            return
         for raw in self.response.iter_raw():
             self._check()
             for piece in budget.feed(raw):

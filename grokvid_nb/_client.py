@@ -11,6 +11,7 @@ from weakref import WeakValueDictionary
 import httpx
 
 from . import _loop
+from ._bounded_http import read_reply
 from ._exceptions import MissingAPIKeyError, MissingBaseURLError
 from ._job import Job
 from ._ledger import Ledger, LedgerRow, default_home, default_ledger
@@ -125,15 +126,11 @@ class Client:
                 headers={"User-Agent": "grokvid_nb/0.1"})
         return self._http
 
-    async def send(self, request: httpx.Request) -> httpx.Response:
-        """Send one API request within the provider's rate limits; the body is read."""
+    async def send(self, request: httpx.Request, *, deadline: float | None = None) -> httpx.Response:
+        """Send one API request within the provider's rate limits; the body is read whole, by
+        `deadline` (a `time.monotonic()` instant) and within `GROKVID_MAX_REPLY_BYTES`."""
         await self.limiter.acquire()
-        response = await self.http().send(request)
-        try:
-            await response.aread()
-        finally:
-            await response.aclose()
-        return response
+        return await read_reply(self.http(), request, deadline=deadline, source=self.provider)
 
     def close(self) -> None:
         """Close the HTTP connections (jobs still polling keep their own reference)."""

@@ -87,7 +87,7 @@ class AtomicWriter:
     """`with AtomicWriter(target) as out: out.write(...)`: the bytes appear at `target` all at
     once, complete and fsynced, or not at all.
 
-    The temporary file is `.<name>.<random>.part` in the target's folder (the same file system,
+    The temporary file is `.part-<name>-<random>.part` in the target's folder (the same file system,
     so the final rename is atomic). `commit()` is implied by a clean exit of the block; call
     `abort()` to drop the data without leaving the block by an exception.
     """
@@ -102,7 +102,7 @@ class AtomicWriter:
         self.target.parent.mkdir(parents=True, exist_ok=True)
         handle = tempfile.NamedTemporaryFile(
             mode="wb", delete=False, dir=self.target.parent,
-            prefix=f".{self.target.name[:100]}.", suffix=".part")
+            prefix=f".part-{self.target.name[:100]}-", suffix=".part")
         self._file, self._tmp = handle, Path(handle.name)  # type: ignore[assignment]
         return self
 

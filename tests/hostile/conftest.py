@@ -183,7 +183,7 @@ class HostileServer:
     requests: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
 
     def route(self, path: str, behaviour: Behaviour) -> str:
-        """Script `path`; returns its URL."""
+        """Script `path` ("*" for every path without its own script); returns its URL."""
         self.routes[path] = behaviour
         return self.url(path)
 
@@ -217,6 +217,17 @@ def _read_request(sock: socket.socket) -> tuple[str, str, dict[str, str], bytes]
     return method, path, headers, rest[:length]
 
 
+@pytest.fixture(autouse=True)
+def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No ledger or download in ~, fast engine timings, no key from the real environment."""
+    monkeypatch.setenv("GROKVID_HOME", str(tmp_path_factory.mktemp("home")))
+    monkeypatch.setenv("GROKVID_TIME_SCALE", "0.01")
+    for var in ("XAI_API_KEY", "APIXO_API_KEY", "PIXAZO_API_KEY", "XINGCHAO_API_KEY",
+                "APIINONE_API_KEY", "XINGCHAO_BASE_URL", "GROKVID_MAX_REPLY_BYTES",
+                "GROKVID_MAX_DOWNLOAD_BYTES", "GROKVID_DOWNLOAD_TIMEOUT_S"):
+        monkeypatch.delenv(var, raising=False)
+
+
 @pytest.fixture
 def hostile() -> Iterator[HostileServer]:
     """A fresh scriptable server on 127.0.0.1, stopped (threads woken) after the test."""
@@ -236,7 +247,8 @@ def hostile() -> Iterator[HostileServer]:
                 return
             method, path, headers, body = parsed
             server.requests.append((method, path, headers))
-            behaviour = server.routes.get(path.split("?")[0], reply(b'{"error": "no route"}', status=404))
+            behaviour = (server.routes.get(path.split("?")[0]) or server.routes.get("*")
+                         or reply(b'{"error": "no route"}', status=404))
             try:
                 behaviour(Conn(sock, method, path, headers, body, stop))
             except OSError:

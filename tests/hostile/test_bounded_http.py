@@ -286,3 +286,18 @@ def test_bad_settings_name_the_variable(monkeypatch: pytest.MonkeyPatch, name: s
     with pytest.raises(ConfigurationError) as info:
         getter()
     assert str(info.value) == f"{name}={raw!r} is not allowed; {kind} > 0 (unset it for the default)"
+
+
+# ---- in-process transports (bodies already in memory) ---------------------------------------------
+async def test_in_process_transport_bodies_are_capped_too() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        size = int(request.url.params["n"])
+        return httpx.Response(200, content=b"x" * size, headers={"Content-Type": "text/plain"})
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as http:
+        small = await bh.read_reply(http, http.build_request("GET", "http://t/?n=10"),
+                                    deadline=time.monotonic() + 5, max_bytes=100, source="mock")
+        assert small.content == b"x" * 10
+        with pytest.raises(ReplyTooLargeError, match="cap of 100 bytes"):
+            await bh.read_reply(http, http.build_request("GET", "http://t/?n=101"),
+                                deadline=time.monotonic() + 5, max_bytes=100, source="mock")
