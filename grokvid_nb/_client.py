@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import threading
+import time
 from pathlib import Path
 from typing import Any, Callable
 from weakref import WeakValueDictionary
@@ -12,7 +14,7 @@ import httpx
 
 from . import _loop
 from ._bounded_http import read_reply
-from ._exceptions import MissingAPIKeyError, MissingBaseURLError
+from ._exceptions import DeadlineExceededError, MissingAPIKeyError, MissingBaseURLError
 from ._job import Job
 from ._ledger import Ledger, LedgerRow, default_home, default_ledger
 from ._ratelimit import RateLimiter, limiter_for
@@ -129,7 +131,12 @@ class Client:
     async def send(self, request: httpx.Request, *, deadline: float | None = None) -> httpx.Response:
         """Send one API request within the provider's rate limits; the body is read whole, by
         `deadline` (a `time.monotonic()` instant) and within `GROKVID_MAX_REPLY_BYTES`."""
-        await self.limiter.acquire()
+        try:  # a wait for the rate limit counts against the deadline too
+            async with asyncio.timeout(None if deadline is None else max(0.0, deadline - time.monotonic())):
+                await self.limiter.acquire()
+        except TimeoutError:
+            raise DeadlineExceededError(f"the deadline passed while waiting for {self.provider}'s "
+                                        "rate limit; nothing was sent", maybe_sent=False) from None
         return await read_reply(self.http(), request, deadline=deadline, source=self.provider)
 
     def close(self) -> None:

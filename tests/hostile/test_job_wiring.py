@@ -135,3 +135,16 @@ def test_download_of_a_gzip_bomb_is_capped(hostile: HostileServer, tmp_path: Pat
     with pytest.raises(ReplyTooLargeError, match="cap of 8388608 bytes"):
         res.download(tmp_path / "v.mp4")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_rate_limit_wait_counts_against_the_deadline(hostile: HostileServer) -> None:
+    hostile.route(SUBMIT, reply(b'{"request_id": "task-1"}'))
+    client = _client(hostile, deadline_s=1)
+    client.limiter.penalize(30)  # as after a 429 with Retry-After: 30
+    start = time.monotonic()
+    res = client.start("p").wait(15)
+    assert time.monotonic() - start <= 2.0
+    assert (res.status, res.task_id) == (gv.State.TIMED_OUT, None)
+    assert res.error_message == ("the deadline passed while waiting for xai's rate limit; nothing "
+                                 "was sent; no task was created")
+    assert hostile.requests == []
