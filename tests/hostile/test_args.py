@@ -101,7 +101,7 @@ def test_optional_deadline(value: object, kw: dict[str, Any], expected: object) 
 
 
 BUDGET_ALLOWED = "None (no cap) or a finite number of USD >= 0"
-BUDGETS = [
+BUDGETS: list[tuple[object, dict[str, Any], object]] = [
     (None, {}, None), (0, {}, 0.0), (2.5, {}, 2.5), (Decimal("0.10"), {}, 0.1),
     (NAN, {}, Refused(f"x=nan is not allowed; {BUDGET_ALLOWED}")),
     (-0.01, {}, Refused(f"x=-0.01 is not allowed; {BUDGET_ALLOWED}")),

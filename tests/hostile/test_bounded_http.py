@@ -3,7 +3,9 @@ stop gzip bombs and endless bodies early with little memory, and odd encodings a
 
 from __future__ import annotations
 
+import asyncio
 import gzip
+import io
 import json
 import time
 import tracemalloc
@@ -23,6 +25,7 @@ from grokvid_nb._exceptions import (
 from grokvid_nb._files import AtomicWriter
 
 from .conftest import (
+    Behaviour,
     HostileServer,
     drip,
     drip_headers,
@@ -57,7 +60,7 @@ async def _read(url: str, *, deadline_s: float = 10.0, max_bytes: int = MiB) -> 
 @pytest.mark.parametrize("behaviour", [drip(b'{"status": "done"}' * 10, interval=0.3),
                                        never_answer(), drip_headers(interval=0.3)],
                          ids=["drip-body", "never-answer", "drip-headers"])
-async def test_deadline_holds_however_slowly_bytes_arrive(hostile: HostileServer, behaviour: bh.Any) -> None:
+async def test_deadline_holds_however_slowly_bytes_arrive(hostile: HostileServer, behaviour: Behaviour) -> None:
     url = hostile.route("/poll", behaviour)
     start = time.monotonic()
     with pytest.raises(DeadlineExceededError) as info:
@@ -81,8 +84,6 @@ async def test_deadline_already_passed_sends_nothing(hostile: HostileServer) -> 
 
 
 async def test_deadline_covers_the_callers_work_between_pieces(hostile: HostileServer, tmp_path: Path) -> None:
-    import asyncio
-
     url = hostile.route("/video", reply(b"\x00" * (4 * MiB), headers={"Content-Type": "video/mp4"}))
     start = time.monotonic()
     async with _client() as http:
@@ -107,7 +108,7 @@ def test_send_tracker_knows_a_request_still_connecting() -> None:
 def test_bomb_fixture_is_a_real_1gib_bomb() -> None:
     blob = gzip_bomb_bytes(1024)
     assert 1_000_000 <= len(blob) <= 1_100_000
-    head = gzip.GzipFile(fileobj=__import__("io").BytesIO(blob)).read(1000)
+    head = gzip.GzipFile(fileobj=io.BytesIO(blob)).read(1000)
     assert head == bytes(1000)
 
 
@@ -230,7 +231,7 @@ def _sync_client() -> httpx.Client:
 @pytest.mark.parametrize("behaviour", [drip(b"{}" * 50, interval=0.3), never_answer(),
                                        drip_headers(interval=0.3)],
                          ids=["drip-body", "never-answer", "drip-headers"])
-def test_sync_deadline_holds(hostile: HostileServer, behaviour: bh.Any) -> None:
+def test_sync_deadline_holds(hostile: HostileServer, behaviour: Behaviour) -> None:
     url = hostile.route("/poll", behaviour)
     start = time.monotonic()
     with _sync_client() as http:

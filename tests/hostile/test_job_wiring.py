@@ -18,7 +18,7 @@ import pytest
 import grokvid_nb as gv
 from grokvid_nb._exceptions import DeadlineExceededError, ReplyTooLargeError, UnsafePathError
 
-from .conftest import HostileServer, drip, gzip_bomb, gzip_bomb_bytes, reply
+from .conftest import Behaviour, HostileServer, drip, gzip_bomb, gzip_bomb_bytes, reply
 
 pytestmark = pytest.mark.timeout(20)
 KEY = "sk-live-HOSTILE-0123456789abcdef"
@@ -32,7 +32,7 @@ def _done(server: HostileServer) -> bytes:
 
 
 def _client(server: HostileServer, **kw: object) -> gv.Client:
-    return gv.Client("xai", api_key=KEY, base_url=server.url(), **kw)  # type: ignore[arg-type]
+    return gv.Client("xai", api_key=KEY, base_url=server.url(), **kw)
 
 
 def _posts(server: HostileServer) -> int:
@@ -73,7 +73,7 @@ def test_gzip_bomb_poll_reply_is_capped(hostile: HostileServer) -> None:
     assert peak < 50 * (1 << 20)
 
 
-def _succeeded(hostile: HostileServer, task_id: str, video: object = None) -> gv.Result:
+def _succeeded(hostile: HostileServer, task_id: str, video: Behaviour | None = None) -> gv.Result:
     hostile.route(SUBMIT, reply(json.dumps({"request_id": task_id}).encode()))
     hostile.route("*", reply(_done(hostile)))
     hostile.route("/v.mp4", video or reply(MP4, headers={"Content-Type": "video/mp4"}))
