@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -12,8 +14,9 @@ from weakref import WeakValueDictionary
 import httpx
 
 from . import _loop
+from ._bounded_http import read_reply
 from ._catalog import priced_spec
-from ._exceptions import ConfigurationError, MissingAPIKeyError, MissingBaseURLError
+from ._exceptions import ConfigurationError, DeadlineExceededError, MissingAPIKeyError, MissingBaseURLError
 from ._job import Job
 from ._ledger import Ledger, LedgerRow, default_home, default_ledger
 from ._ratelimit import RateLimiter, limiter_for
@@ -148,15 +151,16 @@ class Client:
                 headers={"User-Agent": "grokvid_nb/0.1"})
         return self._http
 
-    async def send(self, request: httpx.Request) -> httpx.Response:
-        """Send one API request within the provider's rate limits; the body is read."""
-        await self.limiter.acquire()
-        response = await self.http().send(request)
-        try:
-            await response.aread()
-        finally:
-            await response.aclose()
-        return response
+    async def send(self, request: httpx.Request, *, deadline: float | None = None) -> httpx.Response:
+        """Send one API request within the provider's rate limits; the body is read whole, by
+        `deadline` (a `time.monotonic()` instant) and within `GROKVID_MAX_REPLY_BYTES`."""
+        try:  # a wait for the rate limit counts against the deadline too
+            async with asyncio.timeout(None if deadline is None else max(0.0, deadline - time.monotonic())):
+                await self.limiter.acquire()
+        except TimeoutError:
+            raise DeadlineExceededError(f"the deadline passed while waiting for {self.provider}'s "
+                                        "rate limit; nothing was sent", maybe_sent=False) from None
+        return await read_reply(self.http(), request, deadline=deadline, source=self.provider)
 
     def close(self) -> None:
         """Close the HTTP connections (jobs still polling keep their own reference)."""

@@ -7,6 +7,7 @@ GrokVidError
 │   ├── MissingBaseURLError       a provider without a public base URL (xingchao)
 │   └── UploaderRequiredError     local image content for a URL-only provider, no uploader set
 ├── ValidationError (ValueError)  a parameter this provider/model does not allow
+│   └── ArgumentError (TypeError) an argument of the wrong type or outside its range
 ├── ImageInputError (ValueError)  an image input that is not a usable image
 ├── BudgetExceededError           compare()/sweep() would cost more than max_cost_usd
 ├── ProviderError                 the provider answered, and it was not a success
@@ -17,8 +18,11 @@ GrokVidError
 │   ├── RateLimitedError          429 (carries retry_after seconds when given)
 │   ├── ProviderServerError       5xx
 │   └── ProviderResponseError     a body we cannot read: not JSON, unknown status, ...
+│       └── ReplyTooLargeError    a reply or download over its size cap (decoded or raw)
 ├── TransportError                no usable reply: refused, dropped, timed out
+│   └── DeadlineExceededError     (TimeoutError) a whole request+body over its deadline
 ├── DownloadError                 a result's video could not be saved: HTTP error, not a video
+├── UnsafePathError (ValueError)  a download target that must not be written or replaced
 └── UploadError                   hosting an image failed, or the uploader's URL is unusable
 ```
 
@@ -52,6 +56,10 @@ __all__ = [
     "TransportError",
     "DownloadError",
     "UploadError",
+    "ArgumentError",
+    "ReplyTooLargeError",
+    "DeadlineExceededError",
+    "UnsafePathError",
 ]
 
 
@@ -187,3 +195,47 @@ class ImageInputError(GrokVidError, ValueError):
 
 class UploadError(GrokVidError):
     """Hosting an image failed, or the uploader returned something that is not a usable URL."""
+
+
+class ArgumentError(ValidationError, TypeError):
+    """An argument of the wrong type or outside its range; raised before anything is sent.
+
+    `parameter`, `value` (None for secrets, which are never shown) and `allowed` say what was wrong.
+    """
+
+    def __init__(self, parameter: str, value: object, allowed: str, *, secret: bool = False) -> None:
+        GrokVidError.__init__(self, f"{parameter}={_shown(value, secret)} is not allowed; {allowed}")
+        self.provider = self.model = ""
+        self.parameter, self.allowed = parameter, allowed
+        self.value = None if secret else value
+
+
+def _shown(value: object, secret: bool) -> str:
+    if secret:
+        return "<not shown>"
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+class ReplyTooLargeError(ProviderResponseError):
+    """A reply or download went over its size cap; `limit` is the cap in bytes."""
+
+    def __init__(self, provider: str, message: str, *, limit: int, **kw: object) -> None:
+        super().__init__(provider, message, **kw)  # type: ignore[arg-type]
+        self.limit = limit
+
+
+class DeadlineExceededError(TransportError, TimeoutError):
+    """A request and its body did not complete before the operation's deadline.
+
+    `maybe_sent` is False only when the request provably never left (still connecting).
+    """
+
+    def __init__(self, message: str, *, maybe_sent: bool = True) -> None:
+        super().__init__(message)
+        self.maybe_sent = maybe_sent
+
+
+class UnsafePathError(GrokVidError, ValueError):
+    """A download target that is not a regular file (a device, FIFO, directory, symlink) or a
+    name that would leave its folder; nothing was written."""

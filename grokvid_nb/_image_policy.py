@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, Union
+from typing import Any, Literal
 
 from ._exceptions import ValidationError
 from ._images import DataURI, Image, ImageBytes, coerce_image, coerce_images, human_size
@@ -127,7 +127,7 @@ class NeedsUpload:
 
 
 #: What to do with one image.
-Decision = Union[SendURL, SendDataURI, NeedsUpload]
+Decision = SendURL | SendDataURI | NeedsUpload
 
 
 def decide_image(provider: str, model: str, mode: str, image: Image, *,

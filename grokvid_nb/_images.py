@@ -29,7 +29,7 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Union
+from typing import Any
 
 from ._exceptions import ImageInputError
 
@@ -129,7 +129,7 @@ class DataURI:
 
 
 #: A coerced image: an http(s) URL string, a data URI, or local content.
-Image = Union[str, DataURI, ImageBytes]
+Image = str | DataURI | ImageBytes
 
 
 def sniff_image_type(data: bytes) -> str | None:

@@ -12,9 +12,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import logging
-import os
 import random
-import tempfile
 import threading
 import time
 import warnings
@@ -27,8 +25,9 @@ import httpx
 
 from . import _loop
 from ._catalog import priced_spec
+from ._download import default_name, download_target, fetch_video
 from ._exceptions import (
-    DownloadError,
+    DeadlineExceededError,
     ProviderError,
     ProviderResponseError,
     ProviderServerError,
@@ -36,6 +35,7 @@ from ._exceptions import (
     TaskNotFoundError,
     TransportError,
 )
+from ._files import trusted_copy
 from ._ledger import LedgerRow
 from ._result import Result
 from ._schedule import MemoryKey, PollSchedule, memory
@@ -428,8 +428,16 @@ class Job:
             request = adapter.build_submit(self.request, client.endpoint, client.key)
             self._submit_in_flight = True
             try:
-                response = await client.send(request)
+                response = await client.send(request, deadline=self._deadline)
                 self.task_id = adapter.parse_submit(response)
+            except DeadlineExceededError as exc:
+                if exc.maybe_sent:
+                    self._finish(State.UNKNOWN, code="submit_reply_lost", message=(
+                        f"{exc}. The submit may have reached {self.provider}, so a task may have been "
+                        "created and charged. It was NOT resent."))
+                else:
+                    self._finish(State.TIMED_OUT, message=f"{exc}; no task was created")
+                return False
             except (httpx.TransportError, ProviderError) as exc:
                 decision = after_failed_submit(self.provider, exc)
                 if decision.action is not SubmitAction.RETRY:
@@ -488,7 +496,8 @@ class Job:
             hint = None
             self.polls += 1
             try:
-                response = await client.send(adapter.build_poll(self.task_id, client.endpoint, client.key))
+                response = await client.send(adapter.build_poll(self.task_id, client.endpoint, client.key),
+                                             deadline=self._deadline)
                 status = adapter.parse_poll(response)
             except RateLimitedError as exc:
                 client.limiter.penalize(exc.retry_after or 0.0)
@@ -532,40 +541,11 @@ class Job:
         result = self._done.result() if self._done.done() else None
         if result is None or not result.ok:
             raise RuntimeError(f"nothing to download: the job is {self.state.value}")
-        if self.local_path is not None and self.local_path.exists() and dest is None:
+        if dest is None and self.local_path is not None and trusted_copy(self.local_path):
             return self.local_path
-        url = result.video_urls[0]
-        target = Path(dest) if dest is not None else self.client.download_dir or self.client.home / "downloads"
-        if target.is_dir() or dest is None or str(dest).endswith(os.sep):
-            target.mkdir(parents=True, exist_ok=True)
-            target = target / f"{self.provider}-{self.task_id or self.job_id}.mp4"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=".part-", suffix=".mp4", dir=target.parent)
-        try:
-            with os.fdopen(fd, "wb") as out:
-                # no auth headers: result URLs live on CDN hosts that must never see the key
-                try:
-                    async with self.client.http().stream("GET", url, follow_redirects=True) as response:
-                        if response.status_code >= 400:
-                            raise DownloadError(
-                                f"download of {url} failed with HTTP {response.status_code}"
-                                + (" (result URLs expire: download promptly)" if response.status_code in (403, 404, 410) else ""),
-                                url=url, status_code=response.status_code)
-                        head = b""
-                        async for chunk in response.aiter_bytes():
-                            if len(head) < 12:
-                                head += chunk[: 12 - len(head)]
-                            out.write(chunk)
-                except httpx.TransportError as exc:  # no usable reply, unlike an HTTP error
-                    raise TransportError(f"download of {url} failed: {type(exc).__name__}: {exc}") from exc
-            if not _looks_like_video(head, response.headers.get("content-type", "")):
-                raise DownloadError(f"download of {url} is not a video "
-                                    f"(content-type {response.headers.get('content-type')!r})",
-                                    url=url, status_code=response.status_code)
-            os.replace(tmp_name, target)
-        except BaseException:
-            Path(tmp_name).unlink(missing_ok=True)
-            raise
+        target = download_target(dest, self.client.download_dir or self.client.home / "downloads",
+                                 default_name(self.provider, self.task_id, self.job_id))
+        await fetch_video(self.client.http(), result.video_urls[0], target)
         self.local_path = target
         self.client.ledger.update(self.job_id, local_path=str(target))
         if self._done.done():
@@ -602,8 +582,3 @@ class Job:
         self._done.set_result(self._build_result())
         self._submitted.set_result(None)
 
-
-def _looks_like_video(head: bytes, content_type: str) -> bool:
-    if head[4:8] == b"ftyp" or head[:4] == b"\x1aE\xdf\xa3":  # MP4/MOV or WebM/Matroska
-        return True
-    return content_type.split(";")[0].strip().lower().startswith("video/") and len(head) >= 8

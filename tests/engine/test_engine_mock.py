@@ -128,7 +128,9 @@ def test_failed_and_expired_are_terminal() -> None:
 
 def test_deadline_ends_timed_out_and_keeps_task_id() -> None:
     script = Script([], [{"status": "processing", "progress": 1}] * 10_000)
-    job = client(script, deadline_s=0.5).submit("p")
+    # its own endpoint, so its own rate limiter: jobs other tests left polling cannot delay the
+    # submit past the deadline (which would rightly end it timed_out with nothing sent)
+    job = client(script, deadline_s=0.5, base_url="https://deadline.example").submit("p")
     res = job.wait(20)
     assert res.status == "timed_out" and res.task_id == "task-1"
     row = Ledger(Path(gv.Client("xai", api_key=KEY).ledger.path)).get(job.job_id)
