@@ -17,11 +17,14 @@ import typing as _typing
 
 from ._catalog import estimate_cost, providers, set_price
 from ._exceptions import (
+    ArgumentError,
     AuthenticationError,
     BudgetExceededError,
     ConfigurationError,
+    DeadlineExceededError,
     DownloadError,
     GrokVidError,
+    ImageInputError,
     InsufficientBalanceError,
     MissingAPIKeyError,
     MissingBaseURLError,
@@ -29,9 +32,13 @@ from ._exceptions import (
     ProviderResponseError,
     ProviderServerError,
     RateLimitedError,
+    ReplyTooLargeError,
     RequestRejectedError,
     TaskNotFoundError,
     TransportError,
+    UnsafePathError,
+    UploaderRequiredError,
+    UploadError,
     ValidationError,
 )
 from ._types import State
@@ -40,7 +47,6 @@ if _typing.TYPE_CHECKING:
     from ._api import generate, resume
     from ._client import Client
     from ._compare import compare, gallery, plot, summarize, sweep
-    from ._images import ImageInputError
     from ._job import Job
     from ._result import Result
     from ._sandbox_mode import use_sandbox
@@ -53,10 +59,12 @@ _logging.getLogger(__name__).addHandler(_logging.NullHandler())
 __version__ = "0.1.0"
 
 __all__ = [
+    "ArgumentError",
     "AuthenticationError",
     "BudgetExceededError",
     "Client",
     "ConfigurationError",
+    "DeadlineExceededError",
     "DownloadError",
     "FsspecUploader",
     "GrokVidError",
@@ -69,12 +77,14 @@ __all__ = [
     "ProviderResponseError",
     "ProviderServerError",
     "RateLimitedError",
+    "ReplyTooLargeError",
     "RequestRejectedError",
     "Result",
     "SandboxUploader",
     "State",
     "TaskNotFoundError",
     "TransportError",
+    "UnsafePathError",
     "UploadError",
     "UploaderRequiredError",
     "ValidationError",
@@ -112,9 +122,6 @@ _LAZY = {
     "set_uploader": "._uploads",
     "FsspecUploader": "._uploads",
     "SandboxUploader": "._uploads",
-    "UploadError": "._uploads",
-    "UploaderRequiredError": "._uploads",
-    "ImageInputError": "._images",
 }
 
 

@@ -12,13 +12,15 @@ import pytest
 import grokvid_nb as gv
 
 EXPORTED = [
-    "AuthenticationError", "BudgetExceededError", "Client", "ConfigurationError", "DownloadError", "FsspecUploader",
-    "GrokVidError", "ImageInputError", "InsufficientBalanceError", "Job", "MissingAPIKeyError", "MissingBaseURLError",
-    "ProviderError", "ProviderResponseError", "ProviderServerError", "RateLimitedError",
-    "RequestRejectedError", "Result", "SandboxUploader", "State", "TaskNotFoundError",
-    "TransportError", "UploadError", "UploaderRequiredError",
-    "ValidationError", "__version__", "compare", "estimate_cost", "form", "gallery", "generate",
-    "plot", "providers", "resume", "set_price", "set_uploader", "summarize", "sweep", "use_sandbox",
+    "ArgumentError", "AuthenticationError", "BudgetExceededError", "Client",
+    "ConfigurationError", "DeadlineExceededError", "DownloadError", "FsspecUploader",
+    "GrokVidError", "ImageInputError", "InsufficientBalanceError", "Job", "MissingAPIKeyError",
+    "MissingBaseURLError", "ProviderError", "ProviderResponseError", "ProviderServerError",
+    "RateLimitedError", "ReplyTooLargeError", "RequestRejectedError", "Result",
+    "SandboxUploader", "State", "TaskNotFoundError", "TransportError", "UnsafePathError",
+    "UploadError", "UploaderRequiredError", "ValidationError", "__version__", "compare",
+    "estimate_cost", "form", "gallery", "generate", "plot", "providers", "resume", "set_price",
+    "set_uploader", "summarize", "sweep", "use_sandbox",
 ]
 
 
