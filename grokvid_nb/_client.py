@@ -14,7 +14,7 @@ from . import _loop
 from ._exceptions import MissingAPIKeyError, MissingBaseURLError
 from ._job import Job
 from ._ledger import Ledger, LedgerRow, default_home, default_ledger
-from ._ratelimit import RateLimiter, limiter_for
+from ._ratelimit import SUBMIT, URGENT, RateLimiter, limiter_for
 from ._sandbox_mode import sandbox_route
 from ._schedule import time_scale
 from ._secrets import Secret
@@ -81,7 +81,7 @@ class Client:
         self.download_dir = Path(download_dir) if download_dir is not None else None
         # limits are scaled with the rest of the built-in timings, so a sped-up sandbox stays faithful
         limits = tuple((count, period * self.time_scale) for count, period in self.adapter.rate_limits)
-        self.limiter: RateLimiter = limiter_for(self.provider, self.endpoint, limits)
+        self.limiter: RateLimiter = limiter_for(self.provider, self.endpoint, limits, self.key, self.time_scale)
         self._http: httpx.AsyncClient | None = None
 
     def _resolve_base_url(self, base_url: str | None) -> str:
@@ -125,9 +125,13 @@ class Client:
                 headers={"User-Agent": "grokvid_nb/0.1"})
         return self._http
 
-    async def send(self, request: httpx.Request) -> httpx.Response:
-        """Send one API request within the provider's rate limits; the body is read."""
-        await self.limiter.acquire()
+    def retry_after_s(self, seconds: float | None) -> float | None:
+        """A provider's Retry-After in this client's seconds (scaled like every other timing)."""
+        return None if seconds is None else seconds * self.time_scale
+
+    async def send(self, request: httpx.Request, priority: float = URGENT, kind: str = SUBMIT) -> httpx.Response:
+        """Send one API request within the account's rate limits (`_ratelimit`); the body is read."""
+        await self.limiter.acquire(priority, kind)
         response = await self.http().send(request)
         try:
             await response.aread()

@@ -34,6 +34,7 @@ from ._exceptions import (
 from ._ledger import LedgerRow
 from ._result import Result
 from ._secrets import redact
+from ._ratelimit import POLL, SUBMIT
 from ._schedule import MemoryKey, PollSchedule, memory
 from ._types import State, TaskStatus, VideoRequest
 
@@ -385,8 +386,9 @@ class Job:
                 try:
                     self.task_id = adapter.parse_submit(response)
                 except RateLimitedError as exc:
-                    client.limiter.penalize(exc.retry_after or 0.0)
-                    reason, hint = str(exc), exc.retry_after
+                    hint = client.retry_after_s(exc.retry_after)
+                    client.limiter.refused_with(hint, SUBMIT)
+                    reason = str(exc)
                 except ProviderServerError as exc:
                     if exc.status_code != 503:
                         self._finish(State.UNKNOWN, code=f"http_{exc.status_code}", message=(
@@ -435,7 +437,8 @@ class Job:
         client, adapter = self.client, self.client.adapter
         assert self.task_id is not None
         schedule = PollSchedule(adapter.polling, scale=client.time_scale, fixed=client.poll_interval,
-                                learned=memory.window(self._memory_key(), precision=2 * client.time_scale))
+                                learned=memory.window(self._memory_key(), precision=2 * client.time_scale),
+                                provider=self.provider, duration=self.request.duration)
         start = self._started_mono if self._started_mono is not None else time.monotonic()
         if self._started_mono is None:
             self._started_mono = start
@@ -453,11 +456,12 @@ class Job:
             hint = None
             self.polls += 1
             try:
-                response = await client.send(adapter.build_poll(self.task_id, client.endpoint, client.key))
+                response = await client.send(adapter.build_poll(self.task_id, client.endpoint, client.key),
+                                             priority=schedule.priority, kind=POLL)
                 status = adapter.parse_poll(response)
             except RateLimitedError as exc:
-                client.limiter.penalize(exc.retry_after or 0.0)
-                hint, errors = exc.retry_after, errors + 1
+                hint, errors = client.retry_after_s(exc.retry_after), errors + 1
+                client.limiter.refused_with(hint, POLL)
                 continue
             except (ProviderServerError, ProviderResponseError, httpx.TransportError, TransportError) as exc:
                 errors += 1
