@@ -41,19 +41,23 @@ __all__ = ["time_scale", "PollSchedule", "PollPolicy", "POLL_POLICIES", "poll_po
 SCAN_COST_S = 0.3
 #: polls inside a window are at least this far apart (before politeness)
 MIN_SPACING_S = 1.0
+#: longest step inside a window (and never more than 90 % of the documented interval)
+MAX_SCAN_STEP_S = 4.0
 #: longest step while a job is overdue by less than the typical spread
 TAIL_STEP_S = 3.0
 #: step while a progress-reporting job is queued (0 %)
-QUEUED_STEP_S = 4.0
+QUEUED_STEP_S = 5.0
 #: with a measured progress rate, polls further than this from the predicted end go part way
 AIM_HORIZON_S = 6.0
 #: far from the predicted end, a poll goes this fraction of the way there
 AIM_FRACTION = 0.7
+#: two successive progress rates this close (relative) count as linear: aim at the end directly
+STEADY_RATE_TOLERANCE = 0.15
 #: the documented first poll is kept when it is before this fraction of the window's start
 EARLY_LOOK_FRACTION = 0.6
 #: first step once a job is past its window / its predicted end
 TAIL_START_S = 3.0
-PROGRESS_TAIL_START_S = 1.0
+PROGRESS_TAIL_START_S = 1.5
 # kept for callers of the old module
 TARGET_SPACING_S = 2.0
 
@@ -307,7 +311,7 @@ class PollSchedule:
         """Spacing inside the window and after it."""
         scale = self.scale
         width = max(high - low, 0.1 * high)
-        max_step = min(0.9 * self._interval(), 4.5 * scale) if self._interval() > 0 else 4.5 * scale
+        max_step = min(0.9 * self._interval(), MAX_SCAN_STEP_S * scale)
         if elapsed <= high:
             self.priority = ROUTINE
             left = high - elapsed + width / 10
@@ -341,20 +345,31 @@ class PollSchedule:
             return max(min(TAIL_STEP_S * scale, bound), 0.5 * scale)
         t_prev, p_prev = self._readings[-2]
         rate = (p_last - p_prev) / max(t_last - t_prev, 1e-9)
-        eta = t_last + (100.0 - p_last) / rate
+        t_base, p_base = t_prev, p_prev
+        steady = False
+        if len(self._readings) >= 3:
+            t_0, p_0 = self._readings[-3]
+            earlier = (p_prev - p_0) / max(t_prev - t_0, 1e-9)
+            if abs(rate - earlier) <= STEADY_RATE_TOLERANCE * rate:
+                steady = True  # linear so far: measure the rate over the longer base
+                t_base, p_base = t_0, p_0
+                rate = (p_last - p_0) / max(t_last - t_0, 1e-9)
+        to_go = (100.0 - p_last) / rate
+        eta = t_last + to_go
         remaining = eta - elapsed
         running = t_last - (self._queued_at if self._queued_at is not None else 0.0)
-        if remaining > AIM_HORIZON_S * scale:
-            # progress that starts slowly predicts a far end: never sleep longer than half
-            # the time it has been seen running (or the documented interval), nor past the
-            # documented window, so a wrong early rate costs a few polls, not minutes
-            self.priority = EXPLORE
-            high = self.window()[1]
-            bound = max(self._interval(), min(0.5 * running, max(high - elapsed, 0.0)))
-            return min(AIM_FRACTION * remaining, bound)
+        # whole-percent figures leave the rate uncertain by about 1 point over the base
+        early = remaining - to_go / max(p_last - p_base, 1.0)
         if remaining > 0:
             self.priority = URGENT
-            return remaining + 0.1 * scale
+            delay = early if early > 0.5 * scale else remaining + 0.1 * scale
+            if not steady and remaining > AIM_HORIZON_S * scale:
+                # progress not (yet) seen to be linear: go part of the way, and never sleep
+                # longer than half the time it has been seen running (or the documented
+                # interval), so a slow start's far prediction costs a few polls, not minutes
+                self.priority = EXPLORE
+                delay = min(delay, AIM_FRACTION * remaining, max(self._interval(), 0.5 * running))
+            return delay
         # past the predicted end: progress stalled (often at 99 %) or slowed down; a stall
         # can last a good part of the run, so the spread is 40 % of the predicted total
         self.priority = URGENT
