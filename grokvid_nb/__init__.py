@@ -32,6 +32,7 @@ _EXPORTS = {
     "generate": "._api",
     "resume": "._api",
     "use_sandbox": "._sandbox_mode",
+    "poll_policy": "._schedule",
     "form": ".widgets",
     "compare": ".compare",
     "summarize": ".compare",

@@ -372,6 +372,7 @@ class PollSchedule:
             return delay
         # past the predicted end: progress stalled (often at 99 %) or slowed down; a stall
         # can last a good part of the run, so the spread is 40 % of the predicted total
-        self.priority = URGENT
         spread = max(2.0 * scale, 0.4 * (eta - (self._queued_at or 0.0)))
-        return self._tail(-remaining, spread, PROGRESS_TAIL_START_S * scale)
+        delay = self._tail(-remaining, spread, PROGRESS_TAIL_START_S * scale)
+        self.priority = URGENT  # it is at its end: worth a request before a scanning poll
+        return delay
