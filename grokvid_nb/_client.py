@@ -46,7 +46,8 @@ class Client:
     The key comes from `api_key` or the provider's environment variable (`XAI_API_KEY`, ...).
     `base_url` replaces the scheme, host and optional path prefix of the provider's endpoint;
     the documented paths are appended unchanged. `poll_interval=None` polls adaptively, a
-    number polls every that many seconds. `deadline_s` bounds every job (default 30 min,
+    number polls every that many seconds (+-5 % jitter; never more often than the provider's
+    politeness minimum, see `gv.poll_policy`). `deadline_s` bounds every job (default 30 min,
     scaled by `GROKVID_TIME_SCALE` but never under 2 min). `download_dir` downloads every result as soon as it is
     ready (result URLs expire). Under `gv.use_sandbox()` the emulator serves the requests.
     """

@@ -58,8 +58,6 @@ EARLY_LOOK_FRACTION = 0.6
 #: first step once a job is past its window / its predicted end
 TAIL_START_S = 3.0
 PROGRESS_TAIL_START_S = 1.5
-# kept for callers of the old module
-TARGET_SPACING_S = 2.0
 
 
 def time_scale() -> float:
