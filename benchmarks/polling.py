@@ -25,7 +25,8 @@ whole-second Retry-After. Latency families (each provider's documented range lo-
   nonlinear progress ~ t^2 (slow start) for half the jobs, ~ sqrt(t) for the other half
 
     python benchmarks/polling.py --family all             # every family, 2 fresh seeds each
-    python benchmarks/polling.py --family stall --seed 7  # one family, a fixed seed
+    python benchmarks/polling.py --family stall --seed 7  # one family, fixed seeds (7, 8)
+    python benchmarks/polling.py --seed 345765,542529     # repeat a recorded run
     python benchmarks/polling.py --real --scale 0.1       # real HTTP against the sandbox
 """
 
@@ -355,8 +356,12 @@ def print_family(title: str, table: dict[tuple[str, str], dict[str, float]], out
 
 def run_simulation(args: argparse.Namespace) -> int:
     families = FAMILIES if args.family == "all" else tuple(args.family.split(","))
-    seeds = [args.seed + k for k in range(args.seeds)] if args.seed is not None else \
-        [random.SystemRandom().randrange(1, 10**6) for _ in range(args.seeds)]
+    if args.seed and "," in args.seed:
+        seeds = [int(x) for x in args.seed.split(",")]
+    elif args.seed:
+        seeds = [int(args.seed) + k for k in range(args.seeds)]
+    else:
+        seeds = [random.SystemRandom().randrange(1, 10**6) for _ in range(args.seeds)]
     out = print
     out(f"simulation: {args.jobs} jobs per provider at once, families {', '.join(families)}, "
         f"seeds {seeds}, server limits on {args.server_limits}")
@@ -396,7 +401,7 @@ def run_real(args: argparse.Namespace) -> int:
     import grokvid_nb as gv
     from grokvid_nb.sandbox import Sandbox, SandboxConfig
 
-    sandbox = Sandbox(SandboxConfig(time_scale=args.scale, seed=args.seed or 2026, scale_rate_limits=True))
+    sandbox = Sandbox(SandboxConfig(time_scale=args.scale, seed=int(args.seed or 2026), scale_rate_limits=True))
     learned_at: dict[str, float] = {}
     lock = threading.Lock()
 
@@ -445,7 +450,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--family", default="all", help=f"all, or a comma list of: {', '.join(FAMILIES)}")
     parser.add_argument("--jobs", type=int, default=20, help="jobs per provider, submitted at once")
     parser.add_argument("--seeds", type=int, default=2, help="fresh random seeds per family")
-    parser.add_argument("--seed", type=int, help="first seed (default: fresh random seeds)")
+    parser.add_argument("--seed", help="first seed, or a comma list to repeat a run (default: fresh seeds)")
     parser.add_argument("--server-limits", choices=("submits", "all"), default="submits",
                         help="which xAI requests the emulated server holds to 1/s and 60/min")
     parser.add_argument("--json", type=Path, help="also write the tables here")

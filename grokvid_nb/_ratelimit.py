@@ -27,7 +27,6 @@ from __future__ import annotations
 import asyncio
 import collections
 import hashlib
-import heapq
 import itertools
 import time
 from typing import Callable
@@ -61,6 +60,7 @@ class RateLimiter:
         self._limited_sent: collections.deque[float] = collections.deque()
         self._penalty_until: dict[str, float] = {SUBMIT: 0.0, POLL: 0.0}
         self._waiters: list[tuple[float, int, str, asyncio.Future[None]]] = []
+        self._wake: asyncio.Event | None = None
         self._seq = itertools.count()
         self._dispatcher: asyncio.Task[None] | None = None
         self.refused = 0  # 429 replies seen
@@ -104,24 +104,35 @@ class RateLimiter:
             self._record(kind, now)
             return
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        heapq.heappush(self._waiters, (priority, next(self._seq), kind, future))
+        self._waiters.append((priority, next(self._seq), kind, future))
+        if self._wake is None:
+            self._wake = asyncio.Event()
+        self._wake.set()
         if self._dispatcher is None or self._dispatcher.done():
             self._dispatcher = asyncio.ensure_future(self._dispatch())
         await future
 
     async def _dispatch(self) -> None:
-        while self._waiters:
-            _, _, kind, future = self._waiters[0]
-            if future.done():  # the waiting job was cancelled
-                heapq.heappop(self._waiters)
+        """Release waiting requests, the best priority among those whose kind may go first."""
+        assert self._wake is not None
+        while True:
+            self._waiters = [w for w in self._waiters if not w[3].done()]  # drop cancelled jobs
+            if not self._waiters:
+                return
+            now = self._clock()
+            waits = {kind: self._wait_time(now, kind) for kind in (SUBMIT, POLL)}
+            ready = [w for w in self._waiters if waits[w[2]] <= 0]
+            if not ready:
+                self._wake.clear()
+                try:  # sleep until the first kind may go, or a new request arrives
+                    await asyncio.wait_for(self._wake.wait(), min(waits[w[2]] for w in self._waiters))
+                except asyncio.TimeoutError:
+                    pass
                 continue
-            wait = self._wait_time(self._clock(), kind)
-            if wait > 0:
-                await asyncio.sleep(wait)
-                continue  # a better request may have arrived meanwhile
-            heapq.heappop(self._waiters)
-            self._record(kind, self._clock())
-            future.set_result(None)
+            best = min(ready)  # (priority, arrival order, ...): never compares the futures
+            self._waiters.remove(best)
+            self._record(best[2], now)
+            best[3].set_result(None)
             await asyncio.sleep(0)
 
     def refused_with(self, retry_after: float | None, kind: str = POLL) -> None:

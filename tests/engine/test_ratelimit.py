@@ -100,3 +100,14 @@ def test_limiters_are_per_account_keep_no_key_and_reset() -> None:
     reset_limiters()
     fresh = limiter_for("xai", "https://api.x.ai", ((5, 1.0),), key_a)
     assert fresh is not first and fresh.limits == ((5, 1.0),)
+
+
+@pytest.mark.timeout(10)
+async def test_a_held_kind_does_not_block_a_free_one_behind_it() -> None:
+    limiter = RateLimiter(((1, 0.05),), polls_limited=True)
+    limiter.refused_with(5.0, SUBMIT)  # submits held for 5 s, polls only by the 1 per 0.05 s
+    submit = asyncio.ensure_future(limiter.acquire(URGENT, SUBMIT))
+    await asyncio.sleep(0)
+    await asyncio.wait_for(limiter.acquire(EXPLORE, POLL), 1.0)  # goes past the held submit
+    assert not submit.done()
+    submit.cancel()
