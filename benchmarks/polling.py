@@ -406,7 +406,7 @@ def run_real(args: argparse.Namespace) -> int:
     lock = threading.Lock()
 
     def on_change(job: "gv.Job") -> None:
-        if job.done:
+        if job.done() if callable(job.done) else job.done:  # a property before the Job-like-Future change
             with lock:
                 learned_at.setdefault(job.job_id, time.time())
 

@@ -126,10 +126,6 @@ class Client:
                 headers={"User-Agent": "grokvid_nb/0.1"})
         return self._http
 
-    def retry_after_s(self, seconds: float | None) -> float | None:
-        """A provider's Retry-After in this client's seconds (scaled like every other timing)."""
-        return None if seconds is None else seconds * self.time_scale
-
     async def send(self, request: httpx.Request, priority: float = URGENT, kind: str = SUBMIT) -> httpx.Response:
         """Send one API request within the account's rate limits (`_ratelimit`); the body is read."""
         await self.limiter.acquire(priority, kind)

@@ -386,7 +386,8 @@ class Job:
                 try:
                     self.task_id = adapter.parse_submit(response)
                 except RateLimitedError as exc:
-                    hint = client.retry_after_s(exc.retry_after)
+                    # Retry-After is in provider seconds: scaled like every other timing
+                    hint = None if exc.retry_after is None else exc.retry_after * client.time_scale
                     client.limiter.refused_with(hint, SUBMIT)
                     reason = str(exc)
                 except ProviderServerError as exc:
@@ -460,7 +461,8 @@ class Job:
                                              priority=schedule.priority, kind=POLL)
                 status = adapter.parse_poll(response)
             except RateLimitedError as exc:
-                hint, errors = client.retry_after_s(exc.retry_after), errors + 1
+                hint = None if exc.retry_after is None else exc.retry_after * client.time_scale
+                errors += 1
                 client.limiter.refused_with(hint, POLL)
                 continue
             except (ProviderServerError, ProviderResponseError, httpx.TransportError, TransportError) as exc:
