@@ -50,6 +50,7 @@ if _typing.TYPE_CHECKING:
     from ._job import Job
     from ._result import Result
     from ._sandbox_mode import use_sandbox
+    from ._schedule import poll_policy
     from ._uploads import FsspecUploader, SandboxUploader, UploaderRequiredError, UploadError, set_uploader
     from .widgets import form
 
@@ -95,6 +96,7 @@ __all__ = [
     "gallery",
     "generate",
     "plot",
+    "poll_policy",
     "providers",
     "resume",
     "set_price",
@@ -113,6 +115,7 @@ _LAZY = {
     "generate": "._api",
     "resume": "._api",
     "use_sandbox": "._sandbox_mode",
+    "poll_policy": "._schedule",
     "form": ".widgets",
     "compare": "._compare",
     "summarize": "._compare",

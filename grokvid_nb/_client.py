@@ -19,7 +19,7 @@ from ._catalog import priced_spec
 from ._exceptions import ConfigurationError, DeadlineExceededError, MissingAPIKeyError, MissingBaseURLError
 from ._job import Job
 from ._ledger import Ledger, LedgerRow, default_home, default_ledger
-from ._ratelimit import RateLimiter, limiter_for
+from ._ratelimit import SUBMIT, URGENT, RateLimiter, limiter_for
 from ._sandbox_mode import sandbox_route
 from ._schedule import time_scale
 from ._secrets import Secret
@@ -76,7 +76,8 @@ class Client:
     The key comes from `api_key` or the provider's environment variable (`XAI_API_KEY`, ...).
     `base_url` replaces the scheme, host and optional path prefix of the provider's endpoint;
     the documented paths are appended unchanged. `poll_interval=None` polls adaptively, a
-    number polls every that many seconds. `deadline_s` bounds every job (default 30 min,
+    number polls every that many seconds (+-5 % jitter; never more often than the provider's
+    politeness minimum, see `gv.poll_policy`). `deadline_s` bounds every job (default 30 min,
     scaled by `GROKVID_TIME_SCALE` but never under 2 min). `download_dir` downloads every result as soon as it is
     ready (result URLs expire). Under `gv.use_sandbox()` the emulator serves the requests.
     """
@@ -111,7 +112,7 @@ class Client:
         self.download_dir = Path(download_dir) if download_dir is not None else None
         # limits are scaled with the rest of the built-in timings, so a sped-up sandbox stays faithful
         limits = tuple((count, period * self.time_scale) for count, period in self.adapter.rate_limits)
-        self.limiter: RateLimiter = limiter_for(self.provider, self.endpoint, limits)
+        self.limiter: RateLimiter = limiter_for(self.provider, self.endpoint, limits, self.key, self.time_scale)
         self._http: httpx.AsyncClient | None = None
 
     def _resolve_base_url(self, base_url: str | None) -> str:
@@ -151,12 +152,14 @@ class Client:
                 headers={"User-Agent": "grokvid_nb/0.1"})
         return self._http
 
-    async def send(self, request: httpx.Request, *, deadline: float | None = None) -> httpx.Response:
-        """Send one API request within the provider's rate limits; the body is read whole, by
-        `deadline` (a `time.monotonic()` instant) and within `GROKVID_MAX_REPLY_BYTES`."""
+    async def send(self, request: httpx.Request, *, deadline: float | None = None,
+                   priority: float = URGENT, kind: str = SUBMIT) -> httpx.Response:
+        """Send one API request within the account's rate limits (`_ratelimit`, best `priority`
+        first); the body is read whole, by `deadline` (a `time.monotonic()` instant) and within
+        `GROKVID_MAX_REPLY_BYTES`."""
         try:  # a wait for the rate limit counts against the deadline too
             async with asyncio.timeout(None if deadline is None else max(0.0, deadline - time.monotonic())):
-                await self.limiter.acquire()
+                await self.limiter.acquire(priority, kind)
         except TimeoutError:
             raise DeadlineExceededError(f"the deadline passed while waiting for {self.provider}'s "
                                         "rate limit; nothing was sent", maybe_sent=False) from None

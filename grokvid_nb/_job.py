@@ -37,6 +37,7 @@ from ._exceptions import (
 )
 from ._files import trusted_copy
 from ._ledger import LedgerRow
+from ._ratelimit import POLL, SUBMIT
 from ._result import Result
 from ._schedule import MemoryKey, PollSchedule, memory
 from ._secrets import redact
@@ -72,7 +73,8 @@ class JobHost(Protocol):
 
     def http(self) -> httpx.AsyncClient: ...
 
-    async def send(self, request: httpx.Request) -> httpx.Response: ...
+    async def send(self, request: httpx.Request, *, deadline: float | None = None,
+                   priority: float = ..., kind: str = ...) -> httpx.Response: ...
 
 
 class Job:
@@ -444,9 +446,11 @@ class Job:
                     state = State.UNKNOWN if decision.action is SubmitAction.UNKNOWN else State.FAILED
                     self._finish(state, code=decision.code, message=decision.message)
                     return False
-                if decision.penalty_s is not None:
-                    client.limiter.penalize(decision.penalty_s)
                 reason, hint = decision.message, decision.retry_after
+                if isinstance(exc, RateLimitedError):
+                    # Retry-After is in provider seconds: scaled like every other timing
+                    hint = None if hint is None else hint * client.time_scale
+                    client.limiter.refused_with(hint, SUBMIT)
             else:
                 self._submit_in_flight = False
                 with self._lock:
@@ -478,7 +482,8 @@ class Job:
         client, adapter = self.client, self.client.adapter
         assert self.task_id is not None
         schedule = PollSchedule(adapter.polling, scale=client.time_scale, fixed=client.poll_interval,
-                                learned=memory.window(self._memory_key(), precision=2 * client.time_scale))
+                                learned=memory.window(self._memory_key(), precision=2 * client.time_scale),
+                                provider=self.provider, duration=self.request.duration)
         start = self._started_mono if self._started_mono is not None else time.monotonic()
         if self._started_mono is None:
             self._started_mono = start
@@ -497,11 +502,12 @@ class Job:
             self.polls += 1
             try:
                 response = await client.send(adapter.build_poll(self.task_id, client.endpoint, client.key),
-                                             deadline=self._deadline)
+                                             deadline=self._deadline, priority=schedule.priority, kind=POLL)
                 status = adapter.parse_poll(response)
             except RateLimitedError as exc:
-                client.limiter.penalize(exc.retry_after or 0.0)
-                hint, errors = exc.retry_after, errors + 1
+                hint = None if exc.retry_after is None else exc.retry_after * client.time_scale
+                errors += 1
+                client.limiter.refused_with(hint, POLL)
                 continue
             except (ProviderServerError, ProviderResponseError, httpx.TransportError, TransportError) as exc:
                 errors += 1

@@ -1,33 +1,63 @@
-"""When to poll next: provider priors, server hints and what this session has learned.
+"""When to poll next: provider priors, the job's own progress, what this session learned.
 
-A fixed 5 s loop wastes requests early and detects completion 2.5 s late on average. Instead
-the schedule sleeps through the part of the window where the job is very unlikely to be done,
-polls densely around the expected completion time, then backs off. Expected completion comes
-from, in order of trust:
+The schedule is a pure function of what one job has seen (its progress readings, the time
+since submit) plus what the provider documents and what earlier jobs took. Chosen by
+`benchmarks/polling.py --family all` (several latency families, not only the sandbox's):
 
-1. the provider's progress percentage (xAI): two readings give a rate and so an ETA;
-2. completion times this session has observed for the same provider, endpoint and clip length;
-3. the provider's documented typical range (APIXO: first poll ~30 s, done in 40-60 s).
+1. Progress (xAI, API in One): 0 % readings mean "queued" and are ignored; the end is
+   predicted from the last two distinct readings (not from the submit time). Far from the
+   end the next poll goes 70 % of the way there (progress is not always linear), near it
+   the poll aims just past it. One reading alone never buys a long sleep.
+2. No progress: a completion window (the documented range for the clip, widened, never
+   narrowed, by completion times learned in this session) is scanned with a spacing that
+   tightens as the window runs out (the chance to finish in the next second grows).
+3. Overdue (past the predicted end or the window): polls stay a few seconds apart while the
+   job is late by less than the typical spread, then back off to the documented interval
+   (`PollingPrior.interval`) and at most `cap`.
 
-A Retry-After hint is always honoured. Delays get +-10 % jitter (so many jobs do not poll in
-lockstep), a floor and a cap. All built-in times are multiplied by `GROKVID_TIME_SCALE`.
+Per provider politeness (`POLL_POLICIES`, `poll_policy()`): XingChaoYiQing asks for 30-60 s
+between polls, so by default no two of its polls are closer than 30 s. A Retry-After hint is
+always honoured. Delays get a little jitter so jobs submitted together do not poll in the
+same instant. All built-in times are multiplied by `GROKVID_TIME_SCALE`.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import math
 import os
 import random
-import statistics
 import threading
 from dataclasses import dataclass, field
 from typing import Callable
 
+from ._ratelimit import EXPLORE, ROUTINE, URGENT
 from .adapters import PollingPrior
 
-__all__ = ["time_scale", "PollSchedule", "LatencyMemory", "MemoryKey", "memory"]
+__all__ = ["time_scale", "PollSchedule", "PollPolicy", "POLL_POLICIES", "poll_policy",
+           "LatencyMemory", "MemoryKey", "memory"]
 
-#: spacing of polls inside the expected window: half of it is the typical detection delay
-TARGET_SPACING_S = 1.8
+#: spacing constant of the window scan: spacing = sqrt(2 * C * time left in the window)
+SCAN_COST_S = 0.3
+#: polls inside a window are at least this far apart (before politeness)
+MIN_SPACING_S = 1.0
+#: longest step inside a window (and never more than 90 % of the documented interval)
+MAX_SCAN_STEP_S = 4.0
+#: longest step while a job is overdue by less than the typical spread
+TAIL_STEP_S = 3.0
+#: step while a progress-reporting job is queued (0 %)
+QUEUED_STEP_S = 5.0
+#: with a measured progress rate, polls further than this from the predicted end go part way
+AIM_HORIZON_S = 6.0
+#: far from the predicted end, a poll goes this fraction of the way there
+AIM_FRACTION = 0.7
+#: two successive progress rates this close (relative) count as linear: aim at the end directly
+STEADY_RATE_TOLERANCE = 0.15
+#: the documented first poll is kept when it is before this fraction of the window's start
+EARLY_LOOK_FRACTION = 0.6
+#: first step once a job is past its window / its predicted end
+TAIL_START_S = 3.0
+PROGRESS_TAIL_START_S = 1.5
 
 
 def time_scale() -> float:
@@ -44,16 +74,71 @@ def time_scale() -> float:
     return value
 
 
+@dataclass(frozen=True)
+class PollPolicy:
+    """Per-provider polling settings on top of the adapter's `PollingPrior` (unscaled seconds).
+
+    `min_interval`: no two polls of one job closer than this (politeness; applies to a fixed
+    `poll_interval` too). `first_poll`, `typical` and `interval` replace the adapter's prior
+    when set; `typical_by_duration` gives the completion range by clip length as
+    ((longest clip, (low, high)), ...), the first entry the clip fits. `source` cites the page.
+    """
+
+    min_interval: float = 0.0
+    first_poll: float | None = None
+    typical: tuple[float, float] | None = None
+    interval: float | None = None
+    typical_by_duration: tuple[tuple[float, tuple[float, float]], ...] = ()
+    source: str = ""
+
+
+#: Provider name -> polling policy. Change an entry with `poll_policy(name, min_interval=...)`.
+POLL_POLICIES: dict[str, PollPolicy] = {
+    # docs.xingchaoyiqing.com/api-reference/video/grok-query (2026-11): "recommended polling
+    # interval: 30-60 seconds ... avoid overly frequent requests"; 6-10 s clips take 2-4 min,
+    # 20-30 s clips 4-8 min (the adapter's older prior says 60-120 s)
+    "xingchao": PollPolicy(min_interval=30.0, first_poll=120.0, typical=(120.0, 480.0), interval=30.0,
+                           typical_by_duration=((10.0, (120.0, 240.0)), (30.0, (240.0, 480.0))),
+                           source="docs.xingchaoyiqing.com grok-create / grok-query"),
+}
+_policy_lock = threading.Lock()
+
+
+def poll_policy(provider: str, **changes: object) -> PollPolicy:
+    """The polling policy of `provider`; keyword arguments replace fields for this process.
+
+    `gv.poll_policy("xingchao", min_interval=10)` polls XingChaoYiQing jobs up to every 10 s
+    (its pages ask for 30-60 s); `gv.poll_policy("xai")` just reads. See `PollPolicy`.
+    """
+    with _policy_lock:
+        current = POLL_POLICIES.get(provider, PollPolicy())
+        if changes:
+            current = dataclasses.replace(current, **changes)  # type: ignore[arg-type]
+            if current.min_interval < 0:
+                raise ValueError("min_interval must not be negative")
+            POLL_POLICIES[provider] = current
+        return current
+
+
 #: (provider, endpoint, model, clip length, resolution): requests expected to take as long
 MemoryKey = tuple[str, str, str, "float | None", "str | None"]
+
+
+def _quantile(ordered: list[float], q: float) -> float:
+    pos = q * (len(ordered) - 1)
+    low = math.floor(pos)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)
 
 
 class LatencyMemory:
     """Completion times seen in this session, per provider, endpoint, model and clip shape.
 
     Each observation is an interval: the job was still running at the last poll before the
-    one that saw it done. Precise intervals (dense polling) outweigh coarse ones (a fixed
-    5 s loop), so a few sloppy observations do not widen every later job's window.
+    one that saw it done. Vague observations (a job seen done at a sparse poll) are left out
+    when enough precise ones exist, and every observation is clamped to within three
+    inter-quantile spreads of the median seen so far, so one outlier moves the window by a
+    bounded amount.
     """
 
     def __init__(self, keep: int = 50) -> None:
@@ -65,30 +150,30 @@ class LatencyMemory:
         """Remember one completion time (seconds since submit) known to +- `uncertainty`."""
         with self._lock:
             seen = self._seen.setdefault(key, [])
+            if len(seen) >= 3:
+                times = sorted(t for t, _ in seen)
+                mid = _quantile(times, 0.5)
+                spread = max(_quantile(times, 0.9) - _quantile(times, 0.1), 0.1 * mid)
+                seconds = min(max(seconds, mid - 3 * spread), mid + 3 * spread)
             seen.append((seconds, uncertainty))
             del seen[: -self._keep]
 
     def window(self, key: MemoryKey, precision: float = float("inf")) -> tuple[float, float] | None:
-        """(low, high) where this kind of job usually completes, once 2 or more were seen.
+        """(10th, 90th percentile) of completion times, once 3 or more were seen.
 
-        Uses the observations known to within `precision` seconds (or, if fewer than two are,
-        those within three times that), as mean -+ 1.28 sd: about the 10th to the 90th
-        percentile. The spread never counts as less than 6 % of the mean, so two look-alike
-        observations do not shrink the window to nothing.
+        Uses the observations known to within `precision` seconds (or, if fewer than three
+        are, those within three times that); each end is widened by the mean uncertainty.
         """
         with self._lock:
             seen = list(self._seen.get(key, ()))
         usable = [(t, u) for t, u in seen if u <= precision]
-        if len(usable) < 2:
+        if len(usable) < 3:
             usable = [(t, u) for t, u in seen if u <= 3 * precision]
-        if len(usable) < 2:
+        if len(usable) < 3:
             return None
-        times = [t for t, _ in usable]
-        mean = statistics.fmean(times)
-        # each observation is only known to +-u: a uniform error adds u^2/3 to the variance
-        variance = statistics.pvariance(times, mean) + statistics.fmean(u * u / 3 for _, u in usable)
-        spread = max(variance ** 0.5, 0.06 * mean)
-        return max(0.0, mean - 1.28 * spread), mean + 1.28 * spread
+        times = sorted(t for t, _ in usable)
+        blur = sum(u for _, u in usable) / len(usable)
+        return max(0.0, _quantile(times, 0.1) - blur), _quantile(times, 0.9) + blur
 
     def clear(self) -> None:
         """Forget everything (for tests and benchmarks)."""
@@ -103,75 +188,189 @@ memory = LatencyMemory()
 class PollSchedule:
     """Delays between status polls for one job.
 
-    `fixed` (seconds) forces a constant interval, unscaled, as `Client(poll_interval=...)` asks.
-    `learned` is a (low, high) completion window from `LatencyMemory`, in scaled seconds.
-    `floor`, `cap` and `max_wait` are unscaled seconds.
+    `fixed` (seconds) forces a constant interval (+-5 % jitter), unscaled, as
+    `Client(poll_interval=...)` asks. `learned` is a (low, high) completion window from
+    `LatencyMemory`, in scaled seconds. `provider` selects the `POLL_POLICIES` entry unless
+    `policy` is given; `duration` (the clip's seconds) picks a per-length range. `deadline`
+    (seconds since submit) is never slept past. `cap` and `max_wait` are unscaled seconds.
+    After each `next_delay`, `priority` says how much that poll is worth to a rate limiter
+    (`_ratelimit.URGENT`, `ROUTINE`, `EXPLORE`).
     """
 
     prior: PollingPrior
     scale: float = 1.0
     fixed: float | None = None
     learned: tuple[float, float] | None = None
-    floor: float = 0.5
-    cap: float = 15.0  # longest interval once the expected window has opened
+    provider: str | None = None
+    policy: PollPolicy | None = None
+    duration: float | None = None
+    deadline: float | None = None
+    cap: float = 15.0  # longest interval once a job is well overdue
     max_wait: float = 300.0  # longest single sleep, even before the window
     rng: Callable[[], float] = random.random
-    _progress: list[tuple[float, float]] = field(default_factory=list)
+    priority: float = EXPLORE
+    _readings: list[tuple[float, float]] = field(default_factory=list)  # (t, %) while running
+    _queued_at: float | None = None  # last time a progress-reporting job said 0 %
+    _reports_progress: bool = False
 
+    def __post_init__(self) -> None:
+        if self.policy is None:
+            self.policy = POLL_POLICIES.get(self.provider or "", PollPolicy())
+
+    # ---- the prior, scaled --------------------------------------------------------------
+    def _first_poll(self) -> float:
+        assert self.policy is not None
+        return (self.policy.first_poll or self.prior.first_poll) * self.scale
+
+    def _interval(self) -> float:
+        assert self.policy is not None
+        return (self.policy.interval or self.prior.interval) * self.scale
+
+    def _min_interval(self) -> float:
+        assert self.policy is not None
+        return self.policy.min_interval * self.scale
+
+    def window(self) -> tuple[float, float]:
+        """(low, high) scaled seconds since submit where this job is expected to finish."""
+        assert self.policy is not None
+        low, high = self.policy.typical or self.prior.typical
+        if self.duration is not None:
+            for longest, rng in self.policy.typical_by_duration:
+                if self.duration <= longest:
+                    low, high = rng
+                    break
+        low, high = low * self.scale, high * self.scale
+        if self.learned is not None:
+            # learning widens the documented range (jobs faster or slower than documented) but
+            # never narrows it: the first jobs of a burst to finish are the fastest ones
+            low, high = min(low, self.learned[0]), max(high, self.learned[1])
+        return low, high
+
+    # ---- the decision -------------------------------------------------------------------
     def next_delay(self, elapsed: float, progress: float | None = None,
                    retry_after: float | None = None) -> float:
-        """Seconds to wait before the next poll, `elapsed` seconds after the submit."""
+        """Seconds to wait before the next poll, `elapsed` seconds after the submit.
+
+        `progress` is the latest reading (None when the provider reports none).
+        """
         if self.fixed is not None:
-            delay = self.fixed
+            delay = self.fixed * (1 + 0.1 * (self.rng() - 0.5))
+            self.priority = ROUTINE
         else:
-            if progress is not None and (not self._progress or progress > self._progress[-1][1]):
-                self._progress.append((elapsed, progress))
+            self._note(elapsed, progress)
             delay = self._adaptive(elapsed)
-            # jitter de-synchronizes many jobs: +-10 %, but never more than a quarter of the
-            # dense spacing, so a long first wait does not overshoot the expected window
-            spread = min(0.1 * delay, TARGET_SPACING_S * self.scale / 4)
+            spread = min(0.05 * delay, 0.2 * self.scale)
             delay += (self.rng() * 2 - 1) * spread
-            delay = min(max(delay, self.floor * self.scale), self.max_wait * self.scale)
+            delay = min(delay, self.max_wait * self.scale)
+        delay = max(delay, self._min_interval(), 0.05 * self.scale)
         if retry_after is not None:
             delay = max(delay, retry_after)
+        if self.deadline is not None:
+            delay = min(delay, max(0.0, self.deadline - elapsed))
         return delay
 
-    def _eta_from_progress(self, elapsed: float) -> float | None:
-        """Seconds from now until 100 %, from the provider's own progress figures."""
-        readings = [r for r in self._progress if 0.0 < r[1] < 100.0]
-        if not readings:
-            return None
-        t_last, p_last = readings[-1]
-        if len(readings) >= 2:
-            t_first, p_first = readings[0]
-            rate = (p_last - p_first) / (t_last - t_first) if t_last > t_first else 0.0
-        else:
-            rate = p_last / t_last if t_last > 0 else 0.0  # assumes progress started at submit
-        if rate <= 0:
-            return None
-        return t_last + (100.0 - p_last) / rate - elapsed
+    def _note(self, elapsed: float, progress: float | None) -> None:
+        if progress is None:
+            return
+        self._reports_progress = True
+        if progress <= 0.0:
+            if not self._readings:
+                self._queued_at = elapsed
+            return
+        if progress >= 100.0:
+            return
+        if not self._readings or progress > self._readings[-1][1]:
+            self._readings.append((elapsed, progress))  # first time this figure was seen
 
     def _adaptive(self, elapsed: float) -> float:
-        spacing = TARGET_SPACING_S * self.scale
-        eta = self._eta_from_progress(elapsed)
-        if eta is not None:
-            if len([r for r in self._progress if 0.0 < r[1] < 100.0]) >= 2:
-                return eta + spacing / 4  # a measured rate: aim just past the ETA
-            # one reading cannot tell queueing from slow progress: take a second one soon
-            return max(spacing, eta * 0.3)
-        if self.learned is not None:
-            lo, hi = self.learned
-        else:
-            lo, hi = self.prior.typical[0] * self.scale, self.prior.typical[1] * self.scale
-            first = self.prior.first_poll * self.scale
-            if elapsed < first * 0.9:
-                # one early look: it catches instant failures and the first progress figure
-                return first - elapsed
-        if elapsed < lo - spacing / 2:
-            return lo - elapsed
-        dense = min(max(spacing, (hi - lo) / 10.0) if self.learned is None else spacing,
-                    self.cap * self.scale)
-        if elapsed <= hi:
-            return dense
-        overdue = elapsed - hi
-        return min(self.cap * self.scale, dense + overdue / 4.0)
+        scale = self.scale
+        if self._readings:
+            return self._from_progress(elapsed)
+        low, high = self.window()
+        first = self._first_poll()
+        if elapsed < first * 0.9 and first < EARLY_LOOK_FRACTION * low:
+            # one early look well before the window: it catches instant failures and the
+            # first progress figure (a look just before the window buys little)
+            self.priority = EXPLORE
+            return first - elapsed
+        if self._reports_progress:
+            # queued (0 %): it cannot finish before it has run, and a running reading
+            # will give the end; look every few seconds, sooner near the window
+            # (a long queue is looked at less often: a quarter of the time waited so far)
+            self.priority = EXPLORE
+            step = min(max(QUEUED_STEP_S * scale, 0.25 * elapsed), 2 * self._interval())
+            return max(step, min(low - elapsed, self._interval()))
+        if elapsed < low - MIN_SPACING_S * scale:
+            self.priority = EXPLORE
+            return low - elapsed
+        return self._scan(elapsed, low, high)
+
+    def _scan(self, elapsed: float, low: float, high: float) -> float:
+        """Spacing inside the window and after it."""
+        scale = self.scale
+        width = max(high - low, 0.1 * high)
+        max_step = min(0.9 * self._interval(), MAX_SCAN_STEP_S * scale)
+        if elapsed <= high:
+            self.priority = ROUTINE
+            left = high - elapsed + width / 10
+            return min(max(math.sqrt(2 * SCAN_COST_S * scale * left), MIN_SPACING_S * scale), max_step)
+        return self._tail(elapsed - high, width / 2, TAIL_START_S * scale)
+
+    def _tail(self, overdue: float, spread: float, start: float) -> float:
+        """Step when `overdue` seconds past the expected end, with a typical `spread`."""
+        scale = self.scale
+        self.priority = ROUTINE
+        short = TAIL_STEP_S * scale
+        if overdue <= spread:
+            return min(start + (short - start) * overdue / max(spread, 1e-9), short)
+        # then up to just under the documented interval (no worse than a plain loop at it),
+        # and only a job late by several spreads backs off further, up to `cap`
+        documented = max(0.9 * self._interval(), short)
+        if overdue <= 4 * spread:
+            return short + (documented - short) * (overdue - spread) / (3 * spread)
+        return min(documented + (overdue - 4 * spread) / 10, max(self.cap * scale, documented))
+
+    def _from_progress(self, elapsed: float) -> float:
+        scale = self.scale
+        t_last, p_last = self._readings[-1]
+        if len(self._readings) == 1:
+            # one reading cannot tell how long the job queued: it started running after the
+            # last 0 % reading, so its rate is at least this, and the end at most this far
+            started = self._queued_at if self._queued_at is not None else 0.0
+            rate = p_last / max(t_last - started, 1e-9)
+            bound = t_last + (100.0 - p_last) / rate - elapsed
+            self.priority = EXPLORE
+            return max(min(TAIL_STEP_S * scale, bound), 0.5 * scale)
+        t_prev, p_prev = self._readings[-2]
+        rate = (p_last - p_prev) / max(t_last - t_prev, 1e-9)
+        t_base, p_base = t_prev, p_prev
+        steady = False
+        if len(self._readings) >= 3:
+            t_0, p_0 = self._readings[-3]
+            earlier = (p_prev - p_0) / max(t_prev - t_0, 1e-9)
+            if abs(rate - earlier) <= STEADY_RATE_TOLERANCE * rate:
+                steady = True  # linear so far: measure the rate over the longer base
+                t_base, p_base = t_0, p_0
+                rate = (p_last - p_0) / max(t_last - t_0, 1e-9)
+        to_go = (100.0 - p_last) / rate
+        eta = t_last + to_go
+        remaining = eta - elapsed
+        running = t_last - (self._queued_at if self._queued_at is not None else 0.0)
+        # whole-percent figures leave the rate uncertain by about 1 point over the base
+        early = remaining - to_go / max(p_last - p_base, 1.0)
+        if remaining > 0:
+            self.priority = URGENT
+            delay = early if early > 0.5 * scale else remaining + 0.1 * scale
+            if not steady and remaining > AIM_HORIZON_S * scale:
+                # progress not (yet) seen to be linear: go part of the way, and never sleep
+                # longer than half the time it has been seen running (or the documented
+                # interval), so a slow start's far prediction costs a few polls, not minutes
+                self.priority = EXPLORE
+                delay = min(delay, AIM_FRACTION * remaining, max(self._interval(), 0.5 * running))
+            return delay
+        # past the predicted end: progress stalled (often at 99 %) or slowed down; a stall
+        # can last a good part of the run, so the spread is 40 % of the predicted total
+        spread = max(2.0 * scale, 0.4 * (eta - (self._queued_at or 0.0)))
+        delay = self._tail(-remaining, spread, PROGRESS_TAIL_START_S * scale)
+        self.priority = URGENT  # it is at its end: worth a request before a scanning poll
+        return delay

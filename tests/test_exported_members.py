@@ -19,7 +19,7 @@ EXPORTED = [
     "RateLimitedError", "ReplyTooLargeError", "RequestRejectedError", "Result",
     "SandboxUploader", "State", "TaskNotFoundError", "TransportError", "UnsafePathError",
     "UploadError", "UploaderRequiredError", "ValidationError", "__version__", "compare",
-    "estimate_cost", "form", "gallery", "generate", "plot", "providers", "resume", "set_price",
+    "estimate_cost", "form", "gallery", "generate", "plot", "poll_policy", "providers", "resume", "set_price",
     "set_uploader", "summarize", "sweep", "use_sandbox",
 ]
 

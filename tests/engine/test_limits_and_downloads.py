@@ -16,26 +16,58 @@ DONE = {"status": "done", "video": {"url": "https://cdn.example/v.mp4", "duratio
         "progress": 100, "usage": {"cost_in_usd_ticks": 3_000_000_000}}
 
 
-def test_xai_limit_is_shared_by_every_job_of_the_provider(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_xai_limit_holds_submits_of_every_job_of_the_account(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GROKVID_TIME_SCALE", "0.05")  # 1 request per 0.05 s
-    stamps: list[float] = []
+    stamps: list[tuple[str, float]] = []
     lock = threading.Lock()
 
     def handler(request: httpx.Request) -> httpx.Response:
         with lock:
-            stamps.append(time.monotonic())
+            stamps.append((request.method, time.monotonic()))
         if request.method == "POST":
             return httpx.Response(200, json={"request_id": f"t{len(stamps)}"})
         return httpx.Response(200, json=DONE)
 
     transport = httpx.MockTransport(handler)
     jobs = [gv.Client("xai", api_key="k", base_url="http://limits.test", transport=transport)
-            .start(f"p{i}") for i in range(6)]  # six clients, one endpoint: one limiter
+            .start(f"p{i}") for i in range(6)]  # six clients, one account: one limiter
     for job in jobs:
         assert job.wait(30).ok
-    gaps = [b - a for a, b in zip(stamps, stamps[1:])]
-    assert len(stamps) >= 12
+    submits = [t for method, t in stamps if method == "POST"]
+    assert len(submits) == 6
+    gaps = [b - a for a, b in zip(submits, submits[1:])]
     assert min(gaps) >= 0.045, gaps
+
+
+def test_a_refused_poll_puts_polls_under_the_limit_and_retry_after_is_scaled(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GROKVID_TIME_SCALE", "0.05")
+    stamps: list[tuple[str, float]] = []
+    lock = threading.Lock()
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        with lock:
+            stamps.append((request.method, time.monotonic()))
+            polls = sum(1 for method, _ in stamps if method == "GET")
+        if request.method == "POST":
+            return httpx.Response(200, json={"request_id": f"t{len(stamps)}"})
+        if polls == 1:  # "Retry-After: 2" means 2 provider seconds = 0.1 s at this scale
+            return httpx.Response(429, json={"error": "slow down"}, headers={"Retry-After": "2"})
+        return httpx.Response(200, json=DONE)
+
+    transport = httpx.MockTransport(handler)
+    client = gv.Client("xai", api_key="k2", base_url="http://limits.test", transport=transport)
+    began = time.monotonic()
+    jobs = [client.start(f"q{i}") for i in range(4)]
+    for job in jobs:
+        assert job.wait(30).ok
+    assert time.monotonic() - began < 1.9  # an unscaled Retry-After alone would take 2 s
+    assert client.limiter.polls_limited is True
+    refused_at = next(t for method, t in stamps if method == "GET")
+    after = [t for _, t in stamps if t > refused_at]
+    assert after and after[0] - refused_at >= 0.095
+    gaps = [b - a for a, b in zip(after, after[1:])]
+    assert not gaps or min(gaps) >= 0.045, gaps
 
 
 async def test_rate_limiter_windows_and_penalty() -> None:

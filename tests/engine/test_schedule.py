@@ -1,35 +1,113 @@
-"""The polling schedule as a pure function of what a job has seen so far."""
+"""The polling schedule as a pure function of what a job has seen so far: tables and properties."""
 
 from __future__ import annotations
 
+import math
+import random
+
 import pytest
 
-from grokvid_nb._schedule import TARGET_SPACING_S, LatencyMemory, PollSchedule, time_scale
-from grokvid_nb.adapters import PollingPrior
+from grokvid_nb import _schedule
+from grokvid_nb._ratelimit import EXPLORE, ROUTINE, URGENT
+from grokvid_nb._schedule import (POLL_POLICIES, TAIL_STEP_S, LatencyMemory, PollPolicy, PollSchedule,
+                                  poll_policy, time_scale)
+from grokvid_nb.adapters import PollingPrior, get_adapter
 
 APIXO = PollingPrior(first_poll=30.0, typical=(40.0, 60.0), interval=5.0)
+XAI = PollingPrior(first_poll=10.0, typical=(20.0, 60.0), interval=5.0)
+PIXAZO = PollingPrior(first_poll=10.0, typical=(15.0, 110.0), interval=5.0)
 
 
 def no_jitter() -> float:
     return 0.5  # the midpoint of the jitter range: no jitter
 
 
-def test_fixed_interval_is_exact_and_unscaled() -> None:
-    schedule = PollSchedule(APIXO, scale=0.01, fixed=2.0, rng=no_jitter)
-    assert [schedule.next_delay(t) for t in (0, 2, 4)] == [2.0, 2.0, 2.0]
+def replay(schedule: PollSchedule, readings: list[tuple[float, float | None]], now: float) -> float:
+    """Feed (elapsed, progress) readings in order, then ask for the delay at `now`."""
+    for elapsed, progress in readings:
+        schedule.next_delay(elapsed, progress)
+    return schedule.next_delay(now, readings[-1][1] if readings else None)
 
 
-def test_prior_first_poll_then_dense_window_then_back_off() -> None:
-    schedule = PollSchedule(APIXO, rng=no_jitter)
-    assert schedule.next_delay(0.0) == pytest.approx(30.0)       # the documented first poll
-    assert schedule.next_delay(30.0) == pytest.approx(10.0)      # sleep to the window's start
-    assert schedule.next_delay(41.0) == pytest.approx(2.0)       # dense: a tenth of 40-60 s
-    assert schedule.next_delay(80.0) == pytest.approx(7.0)       # overdue: backing off
-    assert schedule.next_delay(500.0) == pytest.approx(15.0)     # ... up to the cap
+# (case, prior, provider, clip, readings [(t, progress)], now, expected delay, priority)
+NO_PROGRESS = [
+    ("apixo: documented first poll is near the window, go straight to it", APIXO, None, None, [], 0.0, 40.0, EXPLORE),
+    ("pixazo: same", PIXAZO, None, None, [], 0.0, 15.0, EXPLORE),
+    ("xai: an early look well before the window", XAI, None, None, [], 0.0, 10.0, EXPLORE),
+    ("apixo: window opens, spacing sqrt(2*0.3*(20+2))", APIXO, None, None, [], 40.0, math.sqrt(13.2), ROUTINE),
+    ("apixo: spacing tightens as the window runs out", APIXO, None, None, [], 58.0, math.sqrt(2.4), ROUTINE),
+    ("pixazo: a wide window is capped at 4 s", PIXAZO, None, None, [], 15.0, 4.0, ROUTINE),
+    ("apixo: overdue by less than the spread: 3 s", APIXO, None, None, [], 65.0, 3.0, ROUTINE),
+    ("apixo: overdue 2 spreads: towards 90 % of the documented 5 s", APIXO, None, None, [], 80.0, 3.5, ROUTINE),
+    ("apixo: overdue 14 spreads: backing off", APIXO, None, None, [], 200.0, 14.5, ROUTINE),
+    ("apixo: far overdue: capped at 15 s", APIXO, None, None, [], 900.0, 15.0, ROUTINE),
+    ("xingchao 6 s clip: its 2-4 min window, no early look", XAI, "xingchao", 6.0, [], 0.0, 120.0, EXPLORE),
+    ("xingchao 20 s clip: early look at 2 min", XAI, "xingchao", 20.0, [], 0.0, 120.0, EXPLORE),
+    ("xingchao 20 s clip: then its 4-8 min window", XAI, "xingchao", 20.0, [], 120.0, 120.0, EXPLORE),
+    ("xingchao: inside the window, never closer than 30 s", XAI, "xingchao", 6.0, [], 130.0, 30.0, ROUTINE),
+]
+
+PROGRESS = [
+    ("queued (0 %): look every 5 s", XAI, [(10.0, 0.0)], 10.0, 5.0, EXPLORE),
+    ("long queue: a quarter of the wait, at most twice the interval", XAI, [(10.0, 0.0), (36.0, 0.0)], 36.0, 9.0, EXPLORE),
+    ("one reading: the next soon (3 s), never a long sleep on it", XAI, [(10.0, 20.0)], 10.0, 3.0, EXPLORE),
+    ("one high reading after a 0 %: at most the bound it implies", XAI, [(5.0, 0.0), (10.0, 95.0)], 10.0, 0.5, EXPLORE),
+    ("two readings, not yet linear: at most half the running time", XAI,
+     [(10.0, 20.0), (13.0, 29.0)], 13.0, 6.5, EXPLORE),
+    ("0 % readings are the queue: the rate counts from the running ones", XAI,
+     [(10.0, 0.0), (15.0, 0.0), (20.0, 10.0), (23.0, 16.0)], 23.0, 5.0, EXPLORE),
+    ("three linear readings: aim at the end less one point's uncertainty", XAI,
+     [(10.0, 20.0), (13.0, 29.0), (19.0, 47.0)], 19.0, 53 / 3 - (53 / 3) / 27, URGENT),
+    ("close to the end: just past it", XAI, [(10.0, 20.0), (13.0, 29.0), (19.0, 47.0), (35.0, 95.0)], 36.5,
+     5 / 3 - 1.5 + 0.1, URGENT),
+    ("stalled at 99 % past the predicted end: short steps", XAI, [(10.0, 50.0), (20.0, 99.0)], 25.0,
+     1.5 + 1.5 * (25.0 - (20 + 1 / 4.9)) / (0.4 * (20 + 1 / 4.9)), URGENT),
+]
+
+
+@pytest.mark.parametrize(("case", "prior", "provider", "clip", "readings", "now", "expected", "priority"),
+                         NO_PROGRESS, ids=[row[0] for row in NO_PROGRESS])
+def test_next_delay_without_progress(case: str, prior: PollingPrior, provider: str | None, clip: float | None,
+                                     readings: list[tuple[float, float | None]], now: float,
+                                     expected: float, priority: float) -> None:
+    schedule = PollSchedule(prior, provider=provider, duration=clip, rng=no_jitter)
+    assert replay(schedule, readings, now) == pytest.approx(expected)
+    assert schedule.priority == priority
+
+
+@pytest.mark.parametrize(("case", "prior", "readings", "now", "expected", "priority"),
+                         PROGRESS, ids=[row[0] for row in PROGRESS])
+def test_next_delay_from_progress(case: str, prior: PollingPrior, readings: list[tuple[float, float]],
+                                  now: float, expected: float, priority: float) -> None:
+    schedule = PollSchedule(prior, rng=no_jitter)
+    assert replay(schedule, readings, now) == pytest.approx(expected)
+    assert schedule.priority == priority
+
+
+def test_slow_start_never_buys_a_long_sleep() -> None:
+    # 1 % then 2 %: a naive rate says 100 % in ~5 minutes; the job has run 13 s, so at most 6.5 s
+    schedule = PollSchedule(XAI, rng=no_jitter)
+    schedule.next_delay(10.0, 1.0)
+    assert schedule.next_delay(13.0, 2.0) == pytest.approx(6.5)
+
+
+@pytest.mark.parametrize(("fixed", "rng", "expected"), [(5.0, 0.5, 5.0), (5.0, 0.0, 4.75), (5.0, 1.0, 5.25),
+                                                        (2.0, 0.5, 2.0)])
+def test_fixed_interval_has_a_small_jitter_and_is_unscaled(fixed: float, rng: float, expected: float) -> None:
+    schedule = PollSchedule(APIXO, scale=0.01, fixed=fixed, rng=lambda: rng)
+    assert [schedule.next_delay(t) for t in (0.0, 2.0, 4.0)] == pytest.approx([expected] * 3)
+
+
+def test_fixed_interval_keeps_the_provider_politeness_minimum() -> None:
+    assert PollSchedule(XAI, fixed=5.0, provider="xingchao", rng=no_jitter).next_delay(0.0) == 30.0
+    assert PollSchedule(XAI, fixed=5.0, provider="xingchao", policy=PollPolicy(),
+                        rng=no_jitter).next_delay(0.0) == 5.0
 
 
 def test_time_scale_shrinks_every_built_in_timing() -> None:
-    assert PollSchedule(APIXO, scale=0.1, rng=no_jitter).next_delay(0.0) == pytest.approx(3.0)
+    assert PollSchedule(APIXO, scale=0.1, rng=no_jitter).next_delay(0.0) == pytest.approx(4.0)
+    assert PollSchedule(XAI, scale=0.1, provider="xingchao", duration=6.0,
+                        rng=no_jitter).next_delay(130 * 0.1) == pytest.approx(3.0)
 
 
 def test_retry_after_is_always_honoured() -> None:
@@ -37,32 +115,82 @@ def test_retry_after_is_always_honoured() -> None:
     assert PollSchedule(APIXO, rng=no_jitter).next_delay(41.0, retry_after=9.0) == 9.0
 
 
-def test_two_progress_readings_aim_just_past_the_eta() -> None:
-    schedule = PollSchedule(PollingPrior(10.0, (20.0, 60.0)), rng=no_jitter)
-    schedule.next_delay(10.0, progress=20.0)           # one reading: look again soon
-    delay = schedule.next_delay(20.0, progress=45.0)   # 2.5 %/s: 100 % at t = 42
-    assert delay == pytest.approx(22.0 + TARGET_SPACING_S / 4)
+def test_learning_widens_the_documented_window_but_never_narrows_it() -> None:
+    assert PollSchedule(APIXO, learned=(30.0, 50.0)).window() == (30.0, 60.0)
+    assert PollSchedule(APIXO, learned=(45.0, 90.0)).window() == (40.0, 90.0)
+    assert PollSchedule(APIXO, learned=(45.0, 50.0)).window() == (40.0, 60.0)
 
 
-def test_learned_window_skips_the_prior_and_polls_densely_inside() -> None:
-    schedule = PollSchedule(APIXO, learned=(38.0, 44.0), rng=no_jitter)
-    assert schedule.next_delay(0.0) == pytest.approx(38.0)
-    assert schedule.next_delay(38.0) == pytest.approx(TARGET_SPACING_S)
+def test_the_documented_interval_is_read() -> None:
+    # a provider documenting 10 s between polls backs off to 90 % of it when well overdue
+    slow = PollingPrior(first_poll=30.0, typical=(40.0, 60.0), interval=10.0)
+    assert PollSchedule(slow, rng=no_jitter).next_delay(100.0) == pytest.approx(9.0)
+    assert PollSchedule(APIXO, rng=no_jitter).next_delay(100.0) == pytest.approx(4.5)
 
 
-def test_memory_prefers_precise_observations_and_keeps_a_minimum_spread() -> None:
+def test_memory_needs_three_precise_observations_and_caps_an_outlier() -> None:
     memory = LatencyMemory()
     key = ("apixo", "http://x", "grok-video", 6.0, "480p")
-    assert memory.window(key) is None
     memory.add(key, 40.0, 0.5)
-    assert memory.window(key, precision=2.0) is None          # one observation is not enough
-    memory.add(key, 20.0, 20.0)                               # a job seen done at its first poll
-    assert memory.window(key, precision=2.0) is None          # too vague to count
-    memory.add(key, 40.2, 0.5)
+    memory.add(key, 42.0, 0.5)
+    memory.add(key, 20.0, 20.0)                       # a job seen done at its first poll: too vague
+    assert memory.window(key, precision=2.0) is None
+    memory.add(key, 44.0, 0.5)
+    assert memory.window(key, precision=2.0) == pytest.approx((40.4 - 0.5, 43.6 + 0.5))
+    memory.add(key, 10_000.0, 0.5)                    # one wild observation moves the window a bounded amount
     low, high = memory.window(key, precision=2.0)  # type: ignore[misc]
-    spread = 0.06 * 40.1                                      # the floor, not ~0.1 s
-    assert low == pytest.approx(40.1 - 1.28 * spread, abs=0.05)
-    assert high == pytest.approx(40.1 + 1.28 * spread, abs=0.05)
+    assert high < 80.0
+
+
+def test_policy_table_is_public_and_overridable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_schedule, "POLL_POLICIES", dict(POLL_POLICIES))
+    assert poll_policy("xingchao").min_interval == 30.0
+    assert poll_policy("xai") == PollPolicy()
+    changed = poll_policy("xingchao", min_interval=10.0)
+    assert changed.min_interval == 10.0 and changed.typical == (120.0, 480.0)
+    assert PollSchedule(XAI, provider="xingchao", duration=6.0, rng=no_jitter).next_delay(130.0) == 10.0
+    with pytest.raises(ValueError, match="min_interval"):
+        poll_policy("xai", min_interval=-1.0)
+
+
+def _random_history(rng: random.Random, prior: PollingPrior) -> tuple[list[tuple[float, float | None]], float]:
+    """A plausible history: polls at increasing times, progress None or rising (0 first)."""
+    t, readings = 0.0, []
+    reports = rng.random() < 0.5
+    progress = 0.0
+    for _ in range(rng.randrange(0, 8)):
+        t += rng.uniform(0.2, 30.0)
+        if reports:
+            progress = min(99.0, progress + rng.choice([0.0, 0.0, rng.uniform(0, 40)]))
+            readings.append((t, float(int(progress))))
+        else:
+            readings.append((t, None))
+    return readings, t + rng.uniform(0.0, 5.0)
+
+
+@pytest.mark.parametrize("provider", ["xai", "apixo", "pixazo", "xingchao", "apiinone"])
+def test_properties_hold_on_random_histories(provider: str) -> None:
+    rng = random.Random(f"schedule-{provider}")
+    prior = get_adapter(provider).polling
+    minimum = POLL_POLICIES.get(provider, PollPolicy()).min_interval
+    for _ in range(3000):
+        scale = rng.choice([1.0, 0.05])
+        readings, now = _random_history(rng, prior)
+        readings = [(t * scale, p) for t, p in readings]
+        now *= scale
+        deadline = now + rng.uniform(0.0, 400.0) * scale
+        schedule = PollSchedule(prior, scale=scale, provider=provider, deadline=deadline,
+                                duration=rng.choice([6.0, 20.0]), rng=rng.random)
+        delay = replay(schedule, readings, now)
+        assert 0.0 <= delay <= deadline - now + 1e-9             # never sleeps past the deadline
+        if delay < deadline - now:
+            assert delay >= minimum * scale - 1e-9                # never below the politeness minimum
+        # overdue by less than the window's spread, with no progress: no long back-off
+        if all(p is None for _, p in readings):
+            low, high = schedule.window()
+            spread = max(high - low, 0.1 * high) / 2
+            if high < now <= high + spread:
+                assert delay <= max(TAIL_STEP_S * scale * 1.05, minimum * scale) + 1e-9
 
 
 def test_time_scale_reads_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
