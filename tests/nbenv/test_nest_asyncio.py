@@ -32,10 +32,12 @@ CELLS = [
     "import asyncio, sys, ipykernel\n"
     "patched = getattr(asyncio.get_event_loop(), '_nest_patched', False)\n"
     "print('CELL1', ipykernel.__version__.split('.')[0], patched)",
-    # 2: generate + wait
+    # 2: generate (shown live, updated from the engine's thread) + wait
     "import grokvid_nb as gv\n"
+    "from IPython.display import display\n"
     "sb = gv.use_sandbox(time_scale=0.02, seed=5)\n"
     "job = gv.generate('a lakeside at sunset', provider='apixo', duration=6, resolution='480p')\n"
+    "display(job)\n"
     "res = job.wait(timeout=120)\n"
     "print('CELL2', res.status.value, res.ok, res.video_url is not None)",
     # 3: top-level await of a job (IPython autoawait on the kernel's, now patched, loop)
