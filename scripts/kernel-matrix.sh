@@ -5,8 +5,8 @@
 # when it still has this Python, ipykernel MAJOR.x and this checkout), with this repo installed
 # editable plus "ipykernel>=6.29,<7" or "ipykernel>=7,<8", nbclient, nbformat, pytest,
 # pytest-timeout, pytest-asyncio and nest_asyncio, and that venv's kernel spec
-# (`ipykernel install --sys-prefix --name python3`). Then, one cell after another, with only that venv's share/jupyter on
-# JUPYTER_PATH and that venv's Python:
+# (`ipykernel install --sys-prefix --name python3`). Then, one cell after another, with only
+# that venv's share/jupyter on JUPYTER_PATH and that venv's Python:
 #   1. nbclient runs a kernel check cell + notebooks/01_quickstart.ipynb: the kernel's own
 #      sys.version, ipykernel.__version__ and sys.prefix must match the cell, or it FAILs;
 #   2. pytest tests/engine/test_kernel.py tests/compare/test_compare_kernel.py and
