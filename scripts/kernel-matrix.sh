@@ -4,12 +4,15 @@
 # Set-up (two cells at a time): each cell PY:MAJOR gets .matrix/<PY>-ipykernel<MAJOR>/ (reused
 # when it still has this Python, ipykernel MAJOR.x and this checkout), with this repo installed
 # editable plus "ipykernel>=6.29,<7" or "ipykernel>=7,<8", nbclient, nbformat, pytest,
-# pytest-timeout and pytest-asyncio, and that venv's kernel spec (`ipykernel install --sys-prefix
-# --name python3`). Then, one cell after another, with only that venv's share/jupyter on
-# JUPYTER_PATH and that venv's Python:
+# pytest-timeout, pytest-asyncio and nest_asyncio, and that venv's kernel spec
+# (`ipykernel install --sys-prefix --name python3`). Then, one cell after another, with only
+# that venv's share/jupyter on JUPYTER_PATH and that venv's Python:
 #   1. nbclient runs a kernel check cell + notebooks/01_quickstart.ipynb: the kernel's own
 #      sys.version, ipykernel.__version__ and sys.prefix must match the cell, or it FAILs;
-#   2. pytest tests/engine/test_kernel.py tests/compare/test_compare_kernel.py;
+#   2. pytest tests/engine/test_kernel.py tests/compare/test_compare_kernel.py and
+#      tests/nbenv/test_nest_asyncio.py (a user's `nest_asyncio.apply()` first, then generate,
+#      await, compare and the form, by nbclient and queued; CI runs it too, on the installed
+#      ipykernel plus one venv of the other major);
 #   3. evidence only, never a failure: a notebook whose first cell is `import nest_asyncio,
 #      asyncio; nest_asyncio.apply(); asyncio.run(asyncio.sleep(0))` (nest_asyncio 1.6.0 from a
 #      --target overlay on PYTHONPATH, so the venv stays as it is) and whose later cells print,
@@ -37,7 +40,7 @@ JOBS="${KERNEL_MATRIX_JOBS:-2}"
 EVIDENCE="${KERNEL_MATRIX_EVIDENCE:-1}"
 REPEAT="${KERNEL_MATRIX_REPEAT:-3}"
 NEST_ASYNCIO_PIN="nest_asyncio==1.6.0"
-PKGS="nbclient nbformat pytest pytest-timeout pytest-asyncio"
+PKGS="nbclient nbformat pytest pytest-timeout pytest-asyncio nest_asyncio"
 if [ "$#" -gt 0 ]; then CELLS="$*"; else CELLS="${KERNEL_MATRIX:-3.11:6 3.12:7 3.13:6 3.13:7}"; fi
 
 mkdir -p "$MATRIX_DIR"
@@ -384,7 +387,8 @@ for entry in "${RUN[@]}"; do
   if [ "$status" = PASS ]; then
     # 2. the real-kernel tests
     if (cd "$ROOT" && timeout 900 "$vpy" -m pytest -q -p no:cacheprovider -o addopts="" \
-          tests/engine/test_kernel.py tests/compare/test_compare_kernel.py) \
+          tests/engine/test_kernel.py tests/compare/test_compare_kernel.py \
+          tests/nbenv/test_nest_asyncio.py -k "not other_ipykernel") \
           >"$logs/pytest.log" 2>&1; then
       tail -1 "$logs/pytest.log" | sed 's/^/   pytest: /'
     else

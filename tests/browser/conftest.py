@@ -46,7 +46,7 @@ def _free_port() -> int:
 
 @dataclass
 class JupyterLab:
-    """A running JupyterLab server: its base URL, token, root directory and log file."""
+    """A running JupyterLab (or Notebook 7) server: its base URL, token, root directory, log."""
 
     base_url: str
     token: str
@@ -58,6 +58,10 @@ class JupyterLab:
     def lab_url(self, notebook: str) -> str:
         """The URL opening `notebook` (relative to the root) in a fresh default workspace."""
         return f"{self.base_url}/lab/tree/{quote(notebook)}?reset&token={self.token}"
+
+    def notebook_url(self, notebook: str) -> str:
+        """Notebook 7's URL opening `notebook` (relative to the root)."""
+        return f"{self.base_url}/notebooks/{quote(notebook)}?token={self.token}"
 
     def api(self, path: str, method: str = "GET", timeout: float = 10) -> Any:
         """Call the REST API (`path` like "/api/contents/x.ipynb"); the JSON answer or None."""
@@ -110,10 +114,18 @@ def _write_isolated_config(config_dir: Path) -> None:
     }), encoding="utf-8")
 
 
-@pytest.fixture(scope="module")
-def jupyter_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterLab]:
-    """A real JupyterLab server on 127.0.0.1 (random port, random token), stopped afterwards."""
-    base = tmp_path_factory.mktemp("jupyterlab")
+#: this checkout: kernels import its grokvid_nb, whatever is installed editable
+ROOT = Path(__file__).resolve().parents[2]
+
+#: no outbound calls from the lab extension: update check, news feed, the PyPI-backed
+#: extension manager (passed to Notebook 7 too, which loads the same server extension)
+_LAB_OFFLINE = ["--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+                "--LabApp.news_url=None", "--LabApp.extension_manager=readonly"]
+
+
+def serve(base: Path, module: str, app_args: list[str]) -> Iterator[JupyterLab]:
+    """Run `python -m <module>` (jupyterlab or notebook) on 127.0.0.1 (random port, random
+    token), isolated under `base`; yield it, then stop it and its kernels."""
     root, home = base / "root", base / "grokvid-home"
     dirs = {name: base / name.lower() for name in
             ("JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR", "IPYTHONDIR")}
@@ -127,25 +139,22 @@ def jupyter_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterLab
         "GROKVID_HOME": str(home),
         "PYDEVD_DISABLE_FILE_VALIDATION": "1",
         "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost",
+        "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p),
     })
     _ensure_venv_kernel(env)
 
     port, token = _free_port(), secrets.token_hex(24)
     cmd = [
-        sys.executable, "-m", "jupyterlab", "--no-browser",
+        sys.executable, "-m", module, "--no-browser",
         "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
         # (ServerApp.token is deprecated since jupyter_server 2.0 in favour of this)
         f"--IdentityProvider.token={token}", "--ServerApp.open_browser=False",
         f"--ServerApp.root_dir={root}", "--ServerApp.terminals_enabled=False",
-        # no outbound calls: update check, news feed, the PyPI-backed extension manager
-        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-        "--LabApp.news_url=None", "--LabApp.extension_manager=readonly",
-        # lets the tests run JupyterLab commands (run all, save) like galata does
-        "--LabApp.expose_app_in_browser=True",
+        *_LAB_OFFLINE, *app_args,
     ]
     if hasattr(os, "geteuid") and os.geteuid() == 0:  # containers/CI often run as root
         cmd.append("--allow-root")
-    log_path = base / "jupyterlab.log"
+    log_path = base / f"{module}.log"
     log = log_path.open("wb")
     proc = subprocess.Popen(cmd, env=env, cwd=root, stdout=log, stderr=subprocess.STDOUT,
                             stdin=subprocess.DEVNULL, start_new_session=True)
@@ -154,7 +163,7 @@ def jupyter_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterLab
         deadline = time.monotonic() + SERVER_START_TIMEOUT
         while True:
             if proc.poll() is not None:
-                raise RuntimeError(f"JupyterLab exited with {proc.returncode}:\n{lab.log_tail()}")
+                raise RuntimeError(f"{module} exited with {proc.returncode}:\n{lab.log_tail()}")
             try:
                 with urllib.request.urlopen(f"{lab.base_url}/api/status?token={token}",
                                             timeout=2) as response:
@@ -163,7 +172,7 @@ def jupyter_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterLab
             except (OSError, urllib.error.URLError):
                 pass
             if time.monotonic() > deadline:
-                raise RuntimeError(f"JupyterLab did not answer within {SERVER_START_TIMEOUT} s:\n"
+                raise RuntimeError(f"{module} did not answer within {SERVER_START_TIMEOUT} s:\n"
                                    f"{lab.log_tail()}")
             time.sleep(0.25)
         yield lab
@@ -180,6 +189,31 @@ def jupyter_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterLab
                     pass
                 proc.wait(10)
         log.close()
+
+
+@pytest.fixture(scope="module")
+def jupyter_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterLab]:
+    """A real JupyterLab server on 127.0.0.1 (random port, random token), stopped afterwards."""
+    # lets the tests run JupyterLab commands (run all, save) like galata does
+    yield from serve(tmp_path_factory.mktemp("jupyterlab"), "jupyterlab",
+                     ["--LabApp.expose_app_in_browser=True"])
+
+
+@pytest.fixture(scope="module")
+def notebook7(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterLab]:
+    """A real Notebook 7 server (`jupyter notebook`) on 127.0.0.1, stopped afterwards; its
+    `lab_url` is replaced by `notebook_url`."""
+    yield from serve(tmp_path_factory.mktemp("notebook7"), "notebook",
+                     ["--JupyterNotebookApp.expose_app_in_browser=True"])
+
+
+def artifact_dir(test_name: str) -> Path:
+    """Where a test keeps what a person should look at (screenshots): tests/artifacts/<test>/
+    (gitignored), or $GROKVID_TEST_ARTIFACTS/<test>/."""
+    base = Path(os.environ.get("GROKVID_TEST_ARTIFACTS") or ROOT / "tests" / "artifacts")
+    path = base / test_name.replace("/", "_").replace("[", "-").replace("]", "")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
 
 
 @pytest.fixture(scope="module")
@@ -217,11 +251,11 @@ def _is_loopback(url: str) -> bool:
     return (parts.hostname or "") in _LOOPBACK
 
 
-@pytest.fixture
-def tab(chromium: Any, jupyter_lab: JupyterLab, tmp_path: Path) -> Iterator[Tab]:
+def open_tab(chromium: Any, server: JupyterLab, tmp_path: Path,
+             viewport: dict[str, int] | None = None) -> Iterator[Tab]:
     """A fresh browser context and page; non-loopback requests are aborted and recorded.
-    Kernels started by the test are shut down afterwards."""
-    context = chromium.new_context(viewport={"width": 1400, "height": 1000})
+    The server's kernels are shut down afterwards."""
+    context = chromium.new_context(viewport=viewport or {"width": 1400, "height": 1000})
     blocked: list[str] = []
     console: list[str] = []
 
@@ -238,4 +272,16 @@ def tab(chromium: Any, jupyter_lab: JupyterLab, tmp_path: Path) -> Iterator[Tab]
     finally:
         (tmp_path / "console.log").write_text("\n".join(console), encoding="utf-8")
         context.close()
-        jupyter_lab.shutdown_sessions()
+        server.shutdown_sessions()
+
+
+@pytest.fixture
+def tab(chromium: Any, jupyter_lab: JupyterLab, tmp_path: Path) -> Iterator[Tab]:
+    """A fresh page on the JupyterLab server (see `open_tab`)."""
+    yield from open_tab(chromium, jupyter_lab, tmp_path)
+
+
+@pytest.fixture
+def nb7_tab(chromium: Any, notebook7: JupyterLab, tmp_path: Path) -> Iterator[Tab]:
+    """A fresh page on the Notebook 7 server (see `open_tab`)."""
+    yield from open_tab(chromium, notebook7, tmp_path)
