@@ -7,8 +7,7 @@ from __future__ import annotations
 import pytest
 
 from .conftest import JupyterLab, Tab, artifact_dir
-from .pages import (MATH_IN_OUTPUTS, VIDEO_MS, assert_video_plays, copy_demo, open_notebook,
-                    run_all, screenshot)
+from .pages import MATH_IN_OUTPUTS, VIDEO_MS, assert_video_plays, copy_demo, open_notebook, run_all, screenshot
 
 pytestmark = pytest.mark.browser
 

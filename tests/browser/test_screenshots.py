@@ -6,8 +6,9 @@ another's outcome. Asserts that every cell ran without an error and the theme re
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 

@@ -33,10 +33,7 @@ WIDGET = "application/vnd.jupyter.widget-view+json"
 STANDARD = {"text/plain", "text/html", "text/markdown", "image/png", "image/jpeg",
             "image/svg+xml", "application/json"}
 #: HTML5 elements our outputs may use (all standard; nothing custom, nothing scripted)
-HTML5 = set("""a abbr b bdi br caption code col colgroup dd del details div dl dt em figcaption
-figure footer h1 h2 h3 h4 h5 h6 header hr i img ins kbd li mark meter ol p pre progress q s samp
-section small span strong style sub summary sup table tbody td tfoot th thead time tr u ul var
-video source track""".split())
+HTML5 = set(["a", "abbr", "b", "bdi", "br", "caption", "code", "col", "colgroup", "dd", "del", "details", "div", "dl", "dt", "em", "figcaption", "figure", "footer", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "i", "img", "ins", "kbd", "li", "mark", "meter", "ol", "p", "pre", "progress", "q", "s", "samp", "section", "small", "span", "strong", "style", "sub", "summary", "sup", "table", "tbody", "td", "tfoot", "th", "thead", "time", "tr", "u", "ul", "var", "video", "source", "track"])
 FORBIDDEN = {"script", "iframe", "object", "embed", "link", "meta", "base", "form", "input"}
 
 
@@ -144,7 +141,7 @@ def test_widgets_degrade_to_a_clear_static_view(
     widgets = [(cell, data) for cell, data in rich_outputs(executed["03_form.ipynb"])
                if WIDGET in data]
     assert len(widgets) == 1, widgets
-    cell, data = widgets[0]
+    _cell, data = widgets[0]
     text, markup = _text(data["text/plain"]), _text(data["text/html"])
     assert text.startswith("gv.form()"), text
     assert "gv.form()" in markup and "need a running kernel with ipywidgets" in markup, markup
