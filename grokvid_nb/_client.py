@@ -15,15 +15,25 @@ import httpx
 
 from . import _loop
 from ._bounded_http import read_reply
+from ._budget import check_budget
 from ._catalog import priced_spec
-from ._exceptions import ConfigurationError, DeadlineExceededError, MissingAPIKeyError, MissingBaseURLError
+from ._exceptions import (
+    ConfigurationError,
+    DeadlineExceededError,
+    MissingAPIKeyError,
+    MissingBaseURLError,
+    ResultExpiredError,
+)
+from ._expiry import expiry_text, keep_local_default, url_expired
 from ._job import Job
 from ._ledger import Ledger, LedgerRow, default_home, default_ledger
+from ._prepare import Prepared, image_records, prepare_request
 from ._ratelimit import SUBMIT, URGENT, RateLimiter, limiter_for
 from ._sandbox_mode import sandbox_route
 from ._schedule import time_scale
 from ._secrets import Secret
 from ._types import State, VideoRequest
+from ._uploads import Uploader, sandbox_uploader
 from .adapters import Adapter, get_adapter
 
 __all__ = ["Client", "DEFAULT_DEADLINE_S", "live_job", "setup_problem"]
@@ -78,15 +88,20 @@ class Client:
     the documented paths are appended unchanged. `poll_interval=None` polls adaptively, a
     number polls every that many seconds (+-5 % jitter; never more often than the provider's
     politeness minimum, see `gv.poll_policy`). `deadline_s` bounds every job (default 30 min,
-    scaled by `GROKVID_TIME_SCALE` but never under 2 min). `download_dir` downloads every result as soon as it is
-    ready (result URLs expire). Under `gv.use_sandbox()` the emulator serves the requests.
+    scaled by `GROKVID_TIME_SCALE` but never under 2 min). Result URLs expire (xAI and
+    XingChaoYiQing after about 24 h): with `keep_local=True` (the default; `GROKVID_KEEP_LOCAL=0`
+    turns it off) every finished clip is downloaded into `download_dir` (default
+    `$GROKVID_HOME/downloads`) as soon as it is ready. `uploader` hosts local images for
+    URL-only providers (see `gv.set_uploader`); under `gv.use_sandbox()` the sandbox hosts them
+    by default and the emulator serves the requests.
     """
 
     def __init__(self, provider: str, api_key: str | None = None, base_url: str | None = None,
                  poll_interval: float | None = None, *, model: str | None = None,
                  deadline_s: float | None = None, download_dir: str | Path | None = None,
                  transport: httpx.AsyncBaseTransport | None = None, home: str | Path | None = None,
-                 ledger: Ledger | None = None) -> None:
+                 ledger: Ledger | None = None, uploader: Uploader | None = None,
+                 keep_local: bool | None = None) -> None:
         self.adapter: Adapter = get_adapter(provider)
         self.provider = self.adapter.name
         self.model = self.adapter.model_spec(model).name
@@ -110,6 +125,11 @@ class Client:
         self.home = Path(home) if home is not None else default_home()
         self.ledger = ledger or (Ledger(self.home / "ledger.sqlite3") if home is not None else default_ledger())
         self.download_dir = Path(download_dir) if download_dir is not None else None
+        if uploader is not None and not callable(uploader):
+            raise TypeError(f"uploader must be callable (data, filename, content_type) -> URL, "
+                            f"not {type(uploader).__name__}")
+        self.uploader = uploader
+        self.keep_local = keep_local_default() if keep_local is None else bool(keep_local)
         # limits are scaled with the rest of the built-in timings, so a sped-up sandbox stays faithful
         limits = tuple((count, period * self.time_scale) for count, period in self.adapter.rate_limits)
         self.limiter: RateLimiter = limiter_for(self.provider, self.endpoint, limits, self.key, self.time_scale)
@@ -174,8 +194,16 @@ class Client:
     # ---- jobs ---------------------------------------------------------------------------
     def validate(self, prompt: str, *, model: str | None = None, mode: str | None = None,
                  **params: Any) -> VideoRequest:
-        """Check a request against this provider/model without sending anything."""
-        return self.adapter.validate(prompt, model=model or self.model, mode=mode, **params)
+        """Check a request against this provider/model without sending or uploading anything.
+        Images of any input kind appear as their fingerprints (`sha256:<hex>` or the URL)."""
+        return self.prepare(prompt, model=model, mode=mode, **params).request
+
+    def prepare(self, prompt: str, *, model: str | None = None, mode: str | None = None,
+                **params: Any) -> Prepared:
+        """`validate()` plus the image plan: images coerced and decided, nothing uploaded."""
+        return prepare_request(self.adapter, prompt, model=model or self.model, mode=mode,
+                               params=params, uploader=self.uploader,
+                               fallback=sandbox_uploader() if self.sandboxed else None)
 
     def estimate_cost(self, prompt: str = "x", **params: Any) -> float | None:
         """Estimated USD for one video with these parameters (None when unpriced)."""
@@ -198,19 +226,29 @@ class Client:
               **params: Any) -> Job:
         """Validate, record the intent, and start the job in the background without waiting
         for the submit reply. An identical earlier request (same sample_index) is reused
-        unless `reuse=False`."""
-        request = self.validate(prompt, model=model, mode=mode, **params)
+        unless `reuse=False`; one whose URL expired is reused only through its kept local copy
+        (else `ResultExpiredError`, nothing sent). A request that would cross `gv.set_budget`
+        raises `BudgetExceededError` before anything is uploaded or sent."""
+        prepared = self.prepare(prompt, model=model, mode=mode, **params)
+        request = prepared.request
         fingerprint = self._fingerprint(request)
         deadline = deadline_s if deadline_s is not None else self.deadline_s
         if reuse:
             row = self._reusable_row(request, sample_index)
             if row is not None:
+                self._check_not_gone(row)
                 return self._attach(row, request, reused=True, deadline_s=deadline)
+        estimate = priced_spec(self.adapter, request.model, request.mode).estimate(request.params)
+        check_budget(estimate, self.ledger, what=f"{self.provider}/{request.model} {request.mode}")
+        wire, images = prepared.execute()  # uploads, only now that the request may go
+        ledger_params = dict(request.params)
+        if images:
+            ledger_params["image_inputs"] = image_records(images)
         job_id = self.ledger.record_intent(
             provider=self.provider, model=request.model, mode=request.mode, prompt=request.prompt,
-            params=dict(request.params), endpoint=self.endpoint, fingerprint=fingerprint,
+            params=ledger_params, endpoint=self.endpoint, fingerprint=fingerprint,
             sample_index=sample_index)
-        job = Job(self, request, job_id, sample_index=sample_index, deadline_s=deadline)
+        job = Job(self, request, job_id, sample_index=sample_index, deadline_s=deadline, wire=wire)
         with _live_lock:
             _live_jobs[job_id] = job
         job._start()
@@ -231,6 +269,19 @@ class Client:
         job = self.start(prompt, **kw)
         await _loop.wrap(job._submitted)
         return job
+
+    def _check_not_gone(self, row: LedgerRow) -> None:
+        """Refuse to reuse a finished job whose URL expired and whose clip was not kept."""
+        if row.state != "succeeded" or not url_expired(row.url_expires_at, row.url_gone_at):
+            return
+        if row.local_path and Path(row.local_path).is_file():
+            return
+        url = row.video_urls[0] if row.video_urls else ""
+        raise ResultExpiredError(
+            f"an identical earlier {self.provider} job made this clip, but {expiry_text(row.url_expires_at, row.url_gone_at)} "
+            "and no local copy was kept: the clip is gone. Nothing was sent; pass reuse=False to "
+            "generate (and pay for) it again", url=url,
+            expired_at=row.url_gone_at or row.url_expires_at)
 
     def _attach(self, row: LedgerRow, request: VideoRequest | None, *, reused: bool,
                 deadline_s: float | None = None) -> Job:

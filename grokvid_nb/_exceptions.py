@@ -9,7 +9,7 @@ GrokVidError
 ├── ValidationError (ValueError)  a parameter this provider/model does not allow
 │   └── ArgumentError (TypeError) an argument of the wrong type or outside its range
 ├── ImageInputError (ValueError)  an image input that is not a usable image
-├── BudgetExceededError           compare()/sweep() would cost more than max_cost_usd
+├── BudgetExceededError           a request or batch would cross max_cost_usd or gv.set_budget
 ├── ProviderError                 the provider answered, and it was not a success
 │   ├── AuthenticationError       401 / 403
 │   ├── InsufficientBalanceError  402
@@ -22,6 +22,7 @@ GrokVidError
 ├── TransportError                no usable reply: refused, dropped, timed out
 │   └── DeadlineExceededError     (TimeoutError) a whole request+body over its deadline
 ├── DownloadError                 a result's video could not be saved: HTTP error, not a video
+│   └── ResultExpiredError        the provider's result URL expired and no local copy was kept
 ├── UnsafePathError (ValueError)  a download target that must not be written or replaced
 └── UploadError                   hosting an image failed, or the uploader's URL is unusable
 ```
@@ -55,6 +56,7 @@ __all__ = [
     "ProviderResponseError",
     "TransportError",
     "DownloadError",
+    "ResultExpiredError",
     "UploadError",
     "ArgumentError",
     "ReplyTooLargeError",
@@ -98,7 +100,8 @@ class ValidationError(GrokVidError, ValueError):
 
 
 class BudgetExceededError(GrokVidError):
-    """The estimated cost of a batch is above the caller's `max_cost_usd`."""
+    """The estimated cost of a request or batch would cross the caller's `max_cost_usd` or the
+    budget set with `gv.set_budget`; nothing was sent."""
 
 
 class ProviderError(GrokVidError):
@@ -168,6 +171,18 @@ class DownloadError(GrokVidError):
         self.url = url
         self.status_code = status_code
         super().__init__(message)
+
+
+class ResultExpiredError(DownloadError):
+    """The provider's result URL has expired (its documented lifetime passed, or it answered
+    403/404/410) and no local copy was kept. Raised by `download()` (no partial file is left)
+    and by `reuse=True` (nothing is sent): pass `reuse=False` to generate the clip again.
+    `expired_at` is the time (epoch seconds) it expired or was seen expired."""
+
+    def __init__(self, message: str, *, url: str, expired_at: float | None,
+                 status_code: int | None = None) -> None:
+        self.expired_at = expired_at
+        super().__init__(message, url=url, status_code=status_code)
 
 
 class UploaderRequiredError(ConfigurationError):

@@ -28,14 +28,17 @@ from ._catalog import priced_spec
 from ._download import default_name, download_target, fetch_video
 from ._exceptions import (
     DeadlineExceededError,
+    DownloadError,
     ProviderError,
     ProviderResponseError,
     ProviderServerError,
     RateLimitedError,
+    ResultExpiredError,
     TaskNotFoundError,
     TransportError,
 )
-from ._files import trusted_copy
+from ._expiry import GONE_STATUSES, expires_at, expiry_text, url_expired
+from ._files import AtomicWriter, trusted_copy
 from ._ledger import LedgerRow
 from ._ratelimit import POLL, SUBMIT
 from ._result import Result
@@ -70,6 +73,7 @@ class JobHost(Protocol):
     time_scale: float
     home: Path
     download_dir: Path | None
+    keep_local: bool
 
     def http(self) -> httpx.AsyncClient: ...
 
@@ -84,9 +88,11 @@ class Job:
     """
 
     def __init__(self, client: JobHost, request: VideoRequest, job_id: str, *,
-                 sample_index: int = 0, reused: bool = False, deadline_s: float) -> None:
+                 sample_index: int = 0, reused: bool = False, deadline_s: float,
+                 wire: VideoRequest | None = None) -> None:
         self.client = client
-        self.request = request
+        self.request = request  # as recorded: images as fingerprints, never base64
+        self._wire = wire or request  # as sent: data URIs or hosted URLs
         self.job_id = job_id
         self.sample_index = sample_index
         self.reused = reused
@@ -101,6 +107,8 @@ class Job:
         self.submitted_at: float | None = None  # wall clock
         self.finished_at: float | None = None
         self.local_path: Path | None = None
+        self.url_expires_at: float | None = None
+        self.url_gone_at: float | None = None
         self._started_mono: float | None = None
         self._latency: float | None = None
         self._last_pending_s: float | None = None  # submit -> last reply that was not terminal
@@ -300,9 +308,12 @@ class Job:
         if message:  # provider text may echo the request, key included
             message = redact(message, self.client.key)
         self.error_code, self.error_message = code, message
+        if state is State.SUCCEEDED and self.url_expires_at is None:
+            self.url_expires_at = expires_at(self.finished_at, self.client.adapter.url_ttl_s,
+                                             self.client.time_scale)
         result = self._build_result()
         self.client.ledger.update(
-            self.job_id, state=state.value, task_id=self.task_id, progress=self.progress,
+            self.job_id, state=state.value, url_expires_at=self.url_expires_at, task_id=self.task_id, progress=self.progress,
             polls=self.polls, finished_at=self.finished_at, video_urls=list(result.video_urls),
             cost_usd=result.cost_usd, cost_source=result.cost_source, error_code=code,
             error_message=message,
@@ -374,6 +385,7 @@ class Job:
             reused=self.reused, job_id=self.job_id, local_path=self.local_path,
             link=ResultLink(download=self.download, local_path=lambda: self.local_path,
                             secrets=(self.client.key,)),
+            url_expires_at=self.url_expires_at, url_gone_at=self.url_gone_at,
         )
 
     # ---- the runner (engine loop) -------------------------------------------------------
@@ -401,11 +413,28 @@ class Job:
         if not self._submitted.done():
             self._submitted.set_result(None)
         await self._poll_until_done()
-        if self.state is State.SUCCEEDED and self.client.download_dir is not None:
+
+    async def _keep_local_copy(self, url: str, attempts: int = 4) -> None:
+        """Download the finished clip while its URL is alive (before the job reports done, so
+        its `Result` already has `local_path`), retrying transient errors (dropped connections,
+        timeouts, 429 and 5xx); never raises: the URL stays usable while it lives."""
+        for attempt in range(attempts):
             try:
-                await self._download(None)
+                await self._fetch(url, None)
+                return
+            except (TransportError, httpx.TransportError) as exc:
+                reason: Exception = exc
+            except DownloadError as exc:
+                if exc.status_code is None or not (exc.status_code == 429 or exc.status_code >= 500):
+                    log.warning("grokvid_nb: keeping a local copy failed: %s", exc)
+                    return
+                reason = exc
             except Exception as exc:
-                log.warning("grokvid_nb: automatic download failed: %s", exc)
+                log.warning("grokvid_nb: keeping a local copy failed: %s", exc)
+                return
+            log.info("grokvid_nb: download of the clip failed (%s); retrying", reason)
+            await asyncio.sleep(self._backoff(attempt))
+        log.warning("grokvid_nb: keeping a local copy failed after %d attempts", attempts)
 
     def _backoff(self, attempt: int, hint: float | None = None) -> float:
         scale = self.client.time_scale
@@ -427,7 +456,7 @@ class Job:
         self._started_mono = time.monotonic()
         client.ledger.update(self.job_id, submitted_at=self.submitted_at)
         for attempt in range(_SUBMIT_ATTEMPTS):
-            request = adapter.build_submit(self.request, client.endpoint, client.key)
+            request = adapter.build_submit(self._wire, client.endpoint, client.key)
             self._submit_in_flight = True
             try:
                 response = await client.send(request, deadline=self._deadline)
@@ -536,6 +565,9 @@ class Job:
             changed = status.state is not self.state or status.progress != self.progress
             if status.state.terminal:
                 self.progress = status.progress
+                if status.state is State.SUCCEEDED and status.video_urls and (
+                        self.client.download_dir is not None or self.client.keep_local):
+                    await self._keep_local_copy(status.video_urls[0])
                 self._finish(status.state, status)
                 return
             if changed:
@@ -547,11 +579,38 @@ class Job:
         result = self._done.result() if self._done.done() else None
         if result is None or not result.ok:
             raise RuntimeError(f"nothing to download: the job is {self.state.value}")
-        if dest is None and self.local_path is not None and trusted_copy(self.local_path):
-            return self.local_path
+        kept = self.local_path if self.local_path is not None and trusted_copy(self.local_path) else None
+        if dest is None and kept is not None:
+            return kept
+        url = result.video_urls[0]
         target = download_target(dest, self.client.download_dir or self.client.home / "downloads",
                                  default_name(self.provider, self.task_id, self.job_id))
-        await fetch_video(self.client.http(), result.video_urls[0], target)
+        if url_expired(self.url_expires_at, self.url_gone_at):
+            if kept is not None:  # the clip lives on in the kept copy
+                return _copy_file(kept, target)
+            raise ResultExpiredError(
+                f"{expiry_text(self.url_expires_at, self.url_gone_at)} and no local copy was kept; "
+                "nothing was written. Generate it again with reuse=False", url=url,
+                expired_at=self.url_gone_at or self.url_expires_at)
+        return await self._fetch(url, target)
+
+    async def _fetch(self, url: str, target: Path | None) -> Path:
+        """Stream `url` to `target` (default: the download folder) and remember it as the
+        kept copy; an answer of 403/404/410 marks the URL gone (`ResultExpiredError`)."""
+        if target is None:
+            target = download_target(None, self.client.download_dir or self.client.home / "downloads",
+                                     default_name(self.provider, self.task_id, self.job_id))
+        try:
+            await fetch_video(self.client.http(), url, target)
+        except DownloadError as exc:
+            if exc.status_code not in GONE_STATUSES:
+                raise
+            self.url_gone_at = time.time()
+            self.client.ledger.update(self.job_id, url_gone_at=self.url_gone_at)
+            raise ResultExpiredError(
+                f"{expiry_text(self.url_expires_at, self.url_gone_at)}: HTTP {exc.status_code} from "
+                f"{url}; no local copy was kept and nothing was written. Generate it again with "
+                "reuse=False", url=url, expired_at=self.url_gone_at, status_code=exc.status_code) from None
         self.local_path = target
         self.client.ledger.update(self.job_id, local_path=str(target))
         if self._done.done():
@@ -568,6 +627,7 @@ class Job:
         self.submitted_at = row.submitted_at
         self.error_code, self.error_message = row.error_code, row.error_message
         self.local_path = Path(row.local_path) if row.local_path else None
+        self.url_expires_at, self.url_gone_at = row.url_expires_at, row.url_gone_at
         if row.finished_at and row.submitted_at:
             self._latency = row.finished_at - row.submitted_at
 
@@ -588,3 +648,10 @@ class Job:
         self._done.set_result(self._build_result())
         self._submitted.set_result(None)
 
+
+def _copy_file(source: Path, target: Path) -> Path:
+    """Copy a kept clip to `target` atomically."""
+    with AtomicWriter(target) as out, source.open("rb") as src:
+        while piece := src.read(1 << 20):
+            out.write(piece)
+    return target

@@ -51,7 +51,9 @@ CREATE TABLE IF NOT EXISTS jobs (
     local_path    TEXT,
     provider_created_at   REAL,
     provider_completed_at REAL,
-    updated_at    REAL NOT NULL
+    updated_at    REAL NOT NULL,
+    url_expires_at REAL,
+    url_gone_at    REAL
 );
 CREATE INDEX IF NOT EXISTS jobs_fingerprint ON jobs (fingerprint, sample_index);
 CREATE INDEX IF NOT EXISTS jobs_state ON jobs (state);
@@ -62,7 +64,10 @@ _COLUMNS = (
     "sample_index", "state", "task_id", "progress", "polls", "created_at", "submitted_at",
     "accepted_at", "finished_at", "video_urls", "cost_usd", "cost_source", "error_code",
     "error_message", "local_path", "provider_created_at", "provider_completed_at", "updated_at",
+    "url_expires_at", "url_gone_at",
 )
+#: Columns added after the first release: (name, SQL type), added to older files on open.
+_ADDED_COLUMNS = (("url_expires_at", "REAL"), ("url_gone_at", "REAL"))
 
 #: State values whose job is still worth re-attaching to.
 RESUMABLE = tuple(s.value for s in RESUMABLE_STATES)
@@ -105,6 +110,8 @@ class LedgerRow:
     provider_created_at: float | None
     provider_completed_at: float | None
     updated_at: float
+    url_expires_at: float | None = None  # when the result URL is expected to expire
+    url_gone_at: float | None = None  # when a download saw it gone (403/404/410)
 
 
 class Ledger:
@@ -114,7 +121,15 @@ class Ledger:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
-        self._connection().executescript(_SCHEMA)
+        db = self._connection()
+        db.executescript(_SCHEMA)
+        present = {info[1] for info in db.execute("PRAGMA table_info(jobs)").fetchall()}
+        for name, kind in _ADDED_COLUMNS:  # a ledger written by an older version
+            if name not in present:
+                try:
+                    db.execute(f"ALTER TABLE jobs ADD COLUMN {name} {kind}")
+                except sqlite3.OperationalError:  # another process added it meanwhile
+                    pass
 
     def __repr__(self) -> str:
         return f"Ledger({str(self.path)!r})"

@@ -130,6 +130,8 @@ class ResultData:
     `cost_source` is "reported" (the provider said what it charged), "estimated" (from the price
     table) or None (unknown). `latency_s` runs from the submit to the moment the client learned
     the job was done; `queue_s`/`generation_s` come from provider timestamps where given.
+    `url_expires_at` is when the provider's URL is expected to expire (None: not documented),
+    `url_gone_at` when it was seen expired; `local_path` the kept copy, if any.
     """
 
     provider: str
@@ -153,6 +155,8 @@ class ResultData:
     job_id: str | None = None
     local_path: Path | None = None
     link: ResultLink | None = field(default=None, repr=False, compare=False)
+    url_expires_at: float | None = None  # epoch s; when the provider's URL is expected to expire
+    url_gone_at: float | None = None  # epoch s; when a download saw the URL gone (403/404/410)
 
     @property
     def ok(self) -> bool:

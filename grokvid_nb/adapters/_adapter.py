@@ -36,6 +36,8 @@ class Adapter:
     polling: ClassVar[PollingPrior]
     #: client-side limits as (requests, per seconds), shared by every job of the provider
     rate_limits: ClassVar[tuple[tuple[int, float], ...]] = ()
+    #: how long a result URL is documented to stay valid, in seconds (None: not documented)
+    url_ttl_s: ClassVar[float | None] = None
 
     # ---- the four sans-IO methods -------------------------------------------------------
     def build_submit(self, request: VideoRequest, base_url: str, key: Secret) -> httpx.Request:

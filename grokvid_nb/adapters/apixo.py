@@ -33,6 +33,7 @@ class Apixo(Adapter):
     """Adapter for APIXO's grok-video route."""
 
     name = "apixo"
+    url_ttl_s = 15 * 24 * 3600  # result URLs expire after 15 days
     title = "APIXO"
     env_var = "APIXO_API_KEY"
     default_base_url = "https://api.apixo.ai"

@@ -56,6 +56,7 @@ class XAI(Adapter):
     """Adapter for xAI's own video API."""
 
     name = "xai"
+    url_ttl_s = 24 * 3600  # docs.x.ai: generated URLs are temporary, about 24 h
     title = "xAI (direct)"
     env_var = "XAI_API_KEY"
     default_base_url = "https://api.x.ai"

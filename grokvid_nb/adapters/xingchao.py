@@ -36,6 +36,7 @@ class XingChao(Adapter):
     """Adapter for XingChaoYiQing's Grok video gateway."""
 
     name = "xingchao"
+    url_ttl_s = 24 * 3600  # result URLs are typically valid for 24 hours
     title = "XingChaoYiQing"
     env_var = "XINGCHAO_API_KEY"
     default_base_url = None
