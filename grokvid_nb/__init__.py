@@ -34,6 +34,7 @@ from ._exceptions import (
     RateLimitedError,
     ReplyTooLargeError,
     RequestRejectedError,
+    ResultExpiredError,
     TaskNotFoundError,
     TransportError,
     UnsafePathError,
@@ -45,6 +46,8 @@ from ._types import State
 
 if _typing.TYPE_CHECKING:
     from ._api import generate, resume
+    from ._budget import set_budget
+    from ._history import history, spend
     from ._client import Client
     from ._compare import compare, gallery, plot, summarize, sweep
     from ._job import Job
@@ -81,6 +84,7 @@ __all__ = [
     "ReplyTooLargeError",
     "RequestRejectedError",
     "Result",
+    "ResultExpiredError",
     "SandboxUploader",
     "State",
     "TaskNotFoundError",
@@ -95,12 +99,15 @@ __all__ = [
     "form",
     "gallery",
     "generate",
+    "history",
     "plot",
     "poll_policy",
     "providers",
     "resume",
+    "set_budget",
     "set_price",
     "set_uploader",
+    "spend",
     "summarize",
     "sweep",
     "use_sandbox",
@@ -125,6 +132,9 @@ _LAZY = {
     "set_uploader": "._uploads",
     "FsspecUploader": "._uploads",
     "SandboxUploader": "._uploads",
+    "set_budget": "._budget",
+    "history": "._history",
+    "spend": "._history",
 }
 
 

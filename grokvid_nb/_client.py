@@ -196,9 +196,9 @@ class Client:
                  **params: Any) -> VideoRequest:
         """Check a request against this provider/model without sending or uploading anything.
         Images of any input kind appear as their fingerprints (`sha256:<hex>` or the URL)."""
-        return self.prepare(prompt, model=model, mode=mode, **params).request
+        return self._prepare(prompt, model=model, mode=mode, **params).request
 
-    def prepare(self, prompt: str, *, model: str | None = None, mode: str | None = None,
+    def _prepare(self, prompt: str, *, model: str | None = None, mode: str | None = None,
                 **params: Any) -> Prepared:
         """`validate()` plus the image plan: images coerced and decided, nothing uploaded."""
         return prepare_request(self.adapter, prompt, model=model or self.model, mode=mode,
@@ -229,7 +229,7 @@ class Client:
         unless `reuse=False`; one whose URL expired is reused only through its kept local copy
         (else `ResultExpiredError`, nothing sent). A request that would cross `gv.set_budget`
         raises `BudgetExceededError` before anything is uploaded or sent."""
-        prepared = self.prepare(prompt, model=model, mode=mode, **params)
+        prepared = self._prepare(prompt, model=model, mode=mode, **params)
         request = prepared.request
         fingerprint = self._fingerprint(request)
         deadline = deadline_s if deadline_s is not None else self.deadline_s

@@ -273,6 +273,7 @@ class VideoSource:
     src: str | None
     note: str | None = None
     embedded: bool = False
+    expired: bool = False  # the provider's URL has expired (the note says what plays instead)
 
 
 def result_html(result: ResultData, source: VideoSource | None = None) -> str:
@@ -283,7 +284,16 @@ def result_html(result: ResultData, source: VideoSource | None = None) -> str:
                           result.error_message or _no_video_reason(result), prompt=result.prompt,
                           task_id=result.task_id)
     source = source or VideoSource(result.video_url)
+    if source.src is None and source.expired:
+        return expired_html(caption_text(result), source.note or "the provider's URL expired")
     return video_html(source.src, caption_text(result), note=source.note)
+
+
+def expired_html(caption: str, note: str) -> str:
+    """The box shown instead of a player when the URL expired and no copy can be shown."""
+    return (f'<figure class="grokvid-video grokvid-expired" style="margin:4px 0;{_FONT}">'
+            f'<div style="{_ERROR_BOX}"><b>Video URL expired.</b> {esc(note)}</div>'
+            f'<figcaption style="{_MUTED}">{esc(caption)}</figcaption></figure>')
 
 
 def _no_video_reason(result: ResultData) -> str | None:

@@ -8,8 +8,10 @@ imports the engine.
 
 Where the video comes from (`video_source`):
 
-* the provider's URL by default;
-* a local copy after `download()`, inlined as a `data:video/mp4;base64,` URI. A data URI is
+* the provider's URL while it is valid, with a note giving its expected expiry and where the
+  kept local copy is (clips are kept by default: `Client(keep_local=...)`);
+* once the URL has expired, the local copy, inlined as a `data:video/mp4;base64,` URI, with an
+  "expired ... local copy at ..." note (or a note that the clip is gone). A data URI is
   what plays in an *untrusted* notebook, on nbviewer and after the notebook is moved or
   shared; a relative path only resolves when the file sits under the notebook's own folder
   on the Jupyter server (downloads live in `GROKVID_HOME`, usually outside it), and not at
@@ -51,6 +53,8 @@ from ._html import (
     safe_video_src,
     video_html,
 )
+from ._exceptions import ResultExpiredError
+from ._expiry import expiry_text, url_expired
 from ._types import JobSnapshot, ResultData
 
 __all__ = [
@@ -115,7 +119,8 @@ _uri_lock = threading.Lock()
 
 def _local_copy(result: ResultData) -> Path | None:
     link = result.link
-    for path in (result.local_path, link.local_path() if link is not None else None):
+    # the job's current copy first: a later download(dest) replaces the one kept at finish
+    for path in (link.local_path() if link is not None else None, result.local_path):
         if path is not None and Path(path).is_file():
             return Path(path)
     return None
@@ -139,32 +144,58 @@ def _file_uri(path: Path) -> str | None:
 
 
 def video_source(result: ResultData, embed: bool | None = None) -> VideoSource:
-    """Decide the `src` for a result's video.
+    """Decide the `src` for a result's video, and say which in `note`.
 
-    `embed=None` (default): a local copy if there is one, else the provider's URL, except
-    that a URL no browser can load (the in-process sandbox) is downloaded and inlined.
+    `embed=None` (default): the provider's URL while it is valid (the note gives its expected
+    expiry and the kept local copy, so a saved notebook says where the clip lives after the
+    URL dies), the local copy once the URL has expired (inlined; "expired, local copy at
+    ..."), and an inlined copy for a URL no browser can load (the in-process sandbox).
     `embed=True`: always inline (downloading first if needed). `embed=False`: the URL.
     Downloads never run on the engine thread (they would deadlock it); the URL is kept then.
+    An expired URL with no kept copy gives `src=None` and a note saying the clip is gone.
     """
     url = result.video_url
     if embed is False or not result.ok:
         return VideoSource(url)
     local = _local_copy(result)
+    if url_expired(result.url_expires_at, result.url_gone_at):
+        return _expired_source(result, local)
     must_inline = embed is True or not browser_can_load(url)
-    if local is None and must_inline and result.link is not None and not _loop.in_engine_thread():
+    if not must_inline:
+        return VideoSource(url, note=_live_note(result, local))
+    if local is None and result.link is not None and not _loop.in_engine_thread():
         try:
             local = result.link.download(None)
+        except ResultExpiredError:
+            return _expired_source(result, None)
         except Exception as exc:  # the video stays reachable by its URL, if at all
             return VideoSource(url, note=f"could not download the video to embed it: {exc}")
     if local is None:
-        if must_inline:
-            return VideoSource(url, note="this URL cannot be loaded by a browser; "
-                                         "call result.download() to embed the video")
-        return VideoSource(url)
+        return VideoSource(url, note="this URL cannot be loaded by a browser; "
+                                     "call result.download() to embed the video")
     uri = _file_uri(local)
     if uri is None:
         return VideoSource(url, note=f"local copy: {local} (too large to embed)")
     return VideoSource(uri, note=f"embedded from the local copy {local.name}", embedded=True)
+
+
+def _live_note(result: ResultData, local: Path | None) -> str:
+    where = f"local copy at {local}" if local is not None else "no local copy kept (result.download() keeps one)"
+    return f"playing the provider's URL: {expiry_text(result.url_expires_at, result.url_gone_at)}; {where}"
+
+
+def _expired_source(result: ResultData, local: Path | None) -> VideoSource:
+    """The source once the provider's URL has expired: the kept copy, or a clear note."""
+    gone = expiry_text(result.url_expires_at, result.url_gone_at)
+    if local is None:
+        return VideoSource(None, note=f"{gone}, and no local copy was kept: the clip is gone. "
+                                      "Generate it again with reuse=False", expired=True)
+    uri = _file_uri(local)
+    if uri is None:
+        return VideoSource(None, note=f"{gone}; local copy at {local} (too large to embed: open "
+                                      "that file)", expired=True)
+    return VideoSource(uri, note=f"{gone}; playing the local copy at {local}", embedded=True,
+                       expired=True)
 
 
 # ---- bundles ----------------------------------------------------------------------------

@@ -17,10 +17,10 @@ EXPORTED = [
     "GrokVidError", "ImageInputError", "InsufficientBalanceError", "Job", "MissingAPIKeyError",
     "MissingBaseURLError", "ProviderError", "ProviderResponseError", "ProviderServerError",
     "RateLimitedError", "ReplyTooLargeError", "RequestRejectedError", "Result",
-    "SandboxUploader", "State", "TaskNotFoundError", "TransportError", "UnsafePathError",
+    "ResultExpiredError", "SandboxUploader", "State", "TaskNotFoundError", "TransportError", "UnsafePathError",
     "UploadError", "UploaderRequiredError", "ValidationError", "__version__", "compare",
-    "estimate_cost", "form", "gallery", "generate", "plot", "poll_policy", "providers", "resume", "set_price",
-    "set_uploader", "summarize", "sweep", "use_sandbox",
+    "estimate_cost", "form", "gallery", "generate", "history", "plot", "poll_policy", "providers",
+    "resume", "set_budget", "set_price", "set_uploader", "spend", "summarize", "sweep", "use_sandbox",
 ]
 
 

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 from .. import display
 from . import plan as _plan
 from . import run as _run
-from .fit import Estimate, ProvidersSpec, check_budget
+from .fit import Estimate, ProvidersSpec, check_budget, check_session_budget
 from .progress import Reporter, make_reporter
 from .table import COLUMNS, summarize_table
 from .views import Gallery, cell_from_row, gallery_html, latency_cost_figure, rows_of
@@ -69,6 +69,7 @@ def compare(prompt: str, providers: ProvidersSpec = None, repeats: int = 1, *, a
     estimate = Estimate(tuple(batch.lines()))
     _run.announce(reporter, estimate, max_cost_usd)
     check_budget(estimate, max_cost_usd)
+    check_session_budget(estimate)
     df = _run.run(batch, reporter, timeout)
     df.attrs["estimated_usd"] = estimate.known_usd
     df.attrs["unknown_price"] = list(estimate.unknown)
@@ -92,6 +93,8 @@ def _source_for(row: Mapping[str, Any], embed: bool | None) -> tuple[str | None,
     result = job.result_nowait() if job is not None else None
     if result is not None and result.ok:
         source = display.video_source(result, embed)
+        if source.src is None and source.expired:  # "" (not None): never fall back to the dead URL
+            return "", source.note
         return source.src, source.note
     url = row.get("video_url")
     if isinstance(url, str) and not display.browser_can_load(url):
@@ -180,6 +183,7 @@ def sweep(prompts: str | Iterable[str], providers: ProvidersSpec = None,
     estimate = Estimate(tuple(line for _, _, b in batches for line in b.lines()))
     _run.announce(reporter, estimate, max_cost_usd)
     check_budget(estimate, max_cost_usd)
+    check_session_budget(estimate)
     frames = []
     for prompt, combo, batch in batches:
         df = _run.run(batch, make_reporter(options.get("progress", True)), options.get("timeout"))

@@ -26,6 +26,7 @@ __all__ = [
     "fit_request",
     "estimate_total",
     "check_budget",
+    "check_session_budget",
 ]
 
 #: Anything `compare(providers=...)` accepts.
@@ -324,3 +325,15 @@ def check_budget(estimate: Estimate, max_cost_usd: float | None) -> None:
             f"{estimate.describe(max_cost_usd)}: nothing was sent. ({parts}) "
             f"Pass max_cost_usd={math.ceil(estimate.known_usd * 100) / 100:.2f} or more to allow it, "
             "or lower repeats/duration/resolution.")
+
+
+def check_session_budget(estimate: Estimate) -> None:
+    """The `gv.set_budget` limits for a whole batch, before any of it is sent (each job's
+    `Client.start` checks again, so a long sweep stops at the limit too)."""
+    from .._budget import check_budget as check_limits
+    from .._ledger import default_ledger
+
+    if estimate.jobs == 0:
+        return
+    check_limits(estimate.known_usd, default_ledger(), what=estimate.describe(),
+                 unknown_labels=estimate.unknown)
