@@ -420,7 +420,7 @@ class Job:
         timeouts, 429 and 5xx); never raises: the URL stays usable while it lives."""
         for attempt in range(attempts):
             try:
-                await self._fetch(url, None)
+                await self._fetch(url, None, mark_gone=False)
                 return
             except (TransportError, httpx.TransportError) as exc:
                 reason: Exception = exc
@@ -594,23 +594,24 @@ class Job:
                 expired_at=self.url_gone_at or self.url_expires_at)
         return await self._fetch(url, target)
 
-    async def _fetch(self, url: str, target: Path | None) -> Path:
+    async def _fetch(self, url: str, target: Path | None, *, mark_gone: bool = True) -> Path:
         """Stream `url` to `target` (default: the download folder) and remember it as the
-        kept copy; an answer of 403/404/410 marks the URL gone (`ResultExpiredError`)."""
+        kept copy; an answer of 403/404/410 marks the URL gone (`ResultExpiredError`) unless
+        `mark_gone` is False (the copy made at the finish: a CDN may lag a moment)."""
         if target is None:
             target = download_target(None, self.client.download_dir or self.client.home / "downloads",
                                      default_name(self.provider, self.task_id, self.job_id))
         try:
             await fetch_video(self.client.http(), url, target)
         except DownloadError as exc:
-            if exc.status_code not in GONE_STATUSES:
+            if exc.status_code not in GONE_STATUSES or not mark_gone:
                 raise
             self.url_gone_at = time.time()
             self.client.ledger.update(self.job_id, url_gone_at=self.url_gone_at)
             raise ResultExpiredError(
-                f"{expiry_text(self.url_expires_at, self.url_gone_at)}: HTTP {exc.status_code} from "
-                f"{url}; no local copy was kept and nothing was written. Generate it again with "
-                "reuse=False", url=url, expired_at=self.url_gone_at, status_code=exc.status_code) from None
+                f"HTTP {exc.status_code} from {url}: {expiry_text(self.url_expires_at, self.url_gone_at)}; "
+                "no local copy was kept and nothing was written. Generate it again with reuse=False",
+                url=url, expired_at=self.url_gone_at, status_code=exc.status_code) from None
         self.local_path = target
         self.client.ledger.update(self.job_id, local_path=str(target))
         if self._done.done():

@@ -26,9 +26,11 @@ import ipywidgets as widgets
 
 from ._catalog import priced_spec
 from ._client import setup_problem
-from ._exceptions import GrokVidError, ValidationError
+from ._exceptions import GrokVidError, ImageInputError, UploaderRequiredError, ValidationError
+from ._prepare import prepare_request
 from ._html import ERROR_COLOR, MUTED_COLOR
 from ._sandbox_mode import sandbox_route
+from ._uploads import sandbox_uploader
 from ._types import VideoRequest
 from .adapters import PROVIDER_NAMES, Adapter, ModeSpec, get_adapter
 from .display import (
@@ -146,7 +148,8 @@ class VideoForm(widgets.VBox):
 
     `provider`, `model`, `mode` (Dropdowns); `prompt` (Textarea) and `prompt_count`;
     `duration` (the active control: an IntSlider or a Dropdown), `resolution`,
-    `aspect_ratio`, `video_style` (Dropdowns); `image_urls` (Textarea, one URL a line),
+    `aspect_ratio`, `video_style` (Dropdowns); `image_urls` (Textarea, one URL, path or data
+    URI a line) and `image_file` (a FileUpload: local images, hosted or inlined as the provider needs),
     `image_task_id`/`image_index`, `video_url` (Text); `reuse` (Checkbox); `cost`, `reason`,
     `status`, `result_html`, `history`, `key_info` (HTML); `generate_button`,
     `cancel_button`; `progress` (IntProgress); `job` (the last Job) and `results`.
@@ -185,6 +188,8 @@ class VideoForm(widgets.VBox):
         self.video_style = widgets.Dropdown(description="Style", options=(), **_field())
         self.image_urls = widgets.Textarea(
             description="Image URLs", style=_LABEL, layout=widgets.Layout(width="98%", height="60px"))
+        self.image_file = widgets.FileUpload(accept="image/*", multiple=True,
+                                             description="Image file(s)")
         self.image_task_id = widgets.Text(
             description="or image task", placeholder="a finished grok-image task id", **_field())
         self.image_index = widgets.BoundedIntText(description="image index", min=0, max=5, value=0,
@@ -217,6 +222,7 @@ class VideoForm(widgets.VBox):
             widgets.HBox([self._duration_box, self.resolution]),
             widgets.HBox([self.aspect_ratio, self.video_style]),
             self.image_urls,
+            self.image_file,
             self._image_task_box,
             self.video_url,
             self.reuse,
@@ -232,7 +238,8 @@ class VideoForm(widgets.VBox):
         for control in (self.provider, self.model, self.mode):
             control.observe(self._sync, names="value")
         for control in (self.prompt, self.duration_slider, self.duration_choice, self.resolution,
-                        self.aspect_ratio, self.video_style, self.image_urls, self.image_task_id,
+                        self.aspect_ratio, self.video_style, self.image_urls, self.image_file,
+                        self.image_task_id,
                         self.image_index, self.video_url):
             control.observe(self._refresh, names="value")
         self.generate_button.on_click(self._on_generate)
@@ -315,8 +322,10 @@ class VideoForm(widgets.VBox):
             out["aspect_ratio"] = self.aspect_ratio.value
         if spec.styles is not None:
             out["style"] = self.video_style.value
-        if spec.images is not None and _lines(self.image_urls.value):
-            out["image_urls"] = _lines(self.image_urls.value)
+        if spec.images is not None:
+            images: list[Any] = [*self.image_file.value, *_lines(self.image_urls.value)]
+            if images:  # uploaded files first, then the typed URLs/paths
+                out["image_urls"] = images
         if spec.image_task_source and self.image_task_id.value.strip() and "image_urls" not in out:
             out["image_task_id"] = self.image_task_id.value.strip()
             out["image_index"] = self.image_index.value
@@ -325,9 +334,14 @@ class VideoForm(widgets.VBox):
         return out
 
     def validate(self) -> VideoRequest:
-        """The provider's validation of the current input (raises `ValidationError`)."""
-        return self.adapter.validate(self.prompt.value, model=self.model.value,
-                                     mode=self.mode.value, **self.params())
+        """The provider's validation of the current input, images included (raises
+        `ValidationError`, `ImageInputError` or `UploaderRequiredError`); nothing is uploaded.
+        Images appear as their fingerprints."""
+        client = self._clients.get(self.adapter.name)
+        return prepare_request(
+            self.adapter, self.prompt.value, model=self.model.value, mode=self.mode.value,
+            params=self.params(), uploader=client.uploader if client is not None else None,
+            fallback=sandbox_uploader()).request
 
     # ---- keeping the controls in step with the capability table -----------------------
     def _sync(self, change: Any = None) -> None:
@@ -365,10 +379,11 @@ class VideoForm(widgets.VBox):
                 _set_options(control, list(values), default, control.value if self._keep else None)
                 control.disabled = len(values) == 1
         _show(self.image_urls, spec.images is not None)
+        _show(self.image_file, spec.images is not None)
         if spec.images is not None:
             lo, hi = spec.images
             count = f"{lo}" if lo == hi else (f"{lo}-{hi}" if hi is not None else f"{lo} or more")
-            self.image_urls.placeholder = f"{count} image URL(s), one per line"
+            self.image_urls.placeholder = f"{count} image URL(s) or file path(s), one per line"
         _show(self._image_task_box, spec.image_task_source)
         _show(self.video_url, spec.video_input)
         self.spec_info.value = self._spec_info(spec)
@@ -394,7 +409,7 @@ class VideoForm(widgets.VBox):
             problem: str | None
             try:
                 request = self.validate()
-            except ValidationError as exc:
+            except (ValidationError, ImageInputError, UploaderRequiredError) as exc:
                 self._request, problem = None, str(exc)
                 self.cost.value = cost_html(None, None, adapter.reports_cost)
             else:
@@ -422,8 +437,9 @@ class VideoForm(widgets.VBox):
         if request is None or self.generate_button.disabled:
             return
         try:
+            # the inputs themselves (not the validated fingerprints): start() uploads or inlines
             job = self._client().start(request.prompt, model=request.model, mode=request.mode,
-                                       reuse=self.reuse.value, **request.params)
+                                       reuse=self.reuse.value, **self.params())
         except GrokVidError as exc:
             self.status.value = f'<span style="color:{ERROR_COLOR}">{esc(exc)}</span>'
             return

@@ -11,6 +11,9 @@ import pytest
 def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("GROKVID_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("GROKVID_TIME_SCALE", "0.01")
+    # these tests count every request of mock providers that serve no video: no kept copies
+    # (tests/spend/ covers keeping them, the default)
+    monkeypatch.setenv("GROKVID_KEEP_LOCAL", "0")
     for var in ("XAI_API_KEY", "APIXO_API_KEY", "PIXAZO_API_KEY", "XINGCHAO_API_KEY",
                 "APIINONE_API_KEY", "XINGCHAO_BASE_URL"):
         monkeypatch.delenv(var, raising=False)

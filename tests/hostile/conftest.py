@@ -222,6 +222,7 @@ def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
     """No ledger or download in ~, fast engine timings, no key from the real environment."""
     monkeypatch.setenv("GROKVID_HOME", str(tmp_path_factory.mktemp("home")))
     monkeypatch.setenv("GROKVID_TIME_SCALE", "0.01")
+    monkeypatch.setenv("GROKVID_KEEP_LOCAL", "0")  # the scripted servers count every request
     for var in ("XAI_API_KEY", "APIXO_API_KEY", "PIXAZO_API_KEY", "XINGCHAO_API_KEY",
                 "APIINONE_API_KEY", "XINGCHAO_BASE_URL", "GROKVID_MAX_REPLY_BYTES",
                 "GROKVID_MAX_DOWNLOAD_BYTES", "GROKVID_DOWNLOAD_TIMEOUT_S"):
