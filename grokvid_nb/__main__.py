@@ -1,9 +1,13 @@
-"""Command line: `python -m grokvid_nb compare ...` and `python -m grokvid_nb providers`.
+"""Command line: `python -m grokvid_nb compare|providers|history|spend|resume|generate ...`.
 
 ```
 python -m grokvid_nb compare "a lakeside at sunset" --providers xai,apixo --repeats 2 --sandbox \
     --duration 6 --resolution 480p --aspect-ratio 16:9 [--adapt] [--max-cost 5] [--csv out.csv]
 python -m grokvid_nb providers
+python -m grokvid_nb history [--provider xai] [--state succeeded] [--since 2026-11-30] [--to h.csv]
+python -m grokvid_nb spend [--since 2026-11-01] [--to spend.parquet]
+python -m grokvid_nb resume [--timeout 600]
+python -m grokvid_nb generate "a cat" --provider apixo --image cat.png --sandbox [--max-cost 1]
 ```
 """
 
@@ -16,6 +20,8 @@ import sys
 import time
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, TextIO
+
+from ._cli_jobs import COMMANDS, add_commands, run_command
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -62,6 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     cmp.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
 
     sub.add_parser("providers", help="print every provider's capability and price table")
+    add_commands(sub)
     return parser
 
 
@@ -151,6 +158,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "providers":
             return _providers(out)
+        if args.command in COMMANDS:
+            def scale() -> contextlib.AbstractContextManager[None]:
+                value = _sandbox_time_scale(None) if getattr(args, "sandbox", False) else None
+                return _env(_TIME_SCALE_ENV, None if value is None else repr(value))
+
+            return run_command(args, out, err, _print_frame, scale)
         return _compare(args, out, err)
     except GrokVidError as exc:  # budget refused, no key, ...: a message, not a traceback
         print(f"error: {exc}", file=err)
