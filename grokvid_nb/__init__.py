@@ -47,9 +47,9 @@ from ._types import State
 if _typing.TYPE_CHECKING:
     from ._api import generate, resume
     from ._budget import set_budget
-    from ._history import history, spend
     from ._client import Client
     from ._compare import compare, gallery, plot, summarize, sweep
+    from ._history import history, spend
     from ._job import Job
     from ._result import Result
     from ._sandbox_mode import use_sandbox

@@ -34,6 +34,8 @@ from pathlib import Path
 from typing import Any, Generic, Protocol, TypeVar
 
 from . import _loop
+from ._exceptions import ResultExpiredError
+from ._expiry import expiry_text, url_expired
 from ._html import (
     EMBED_MAX_BYTES,
     VideoSource,
@@ -53,8 +55,6 @@ from ._html import (
     safe_video_src,
     video_html,
 )
-from ._exceptions import ResultExpiredError
-from ._expiry import expiry_text, url_expired
 from ._types import JobSnapshot, ResultData
 
 __all__ = [
@@ -176,7 +176,9 @@ def video_source(result: ResultData, embed: bool | None = None) -> VideoSource:
     uri = _file_uri(local)
     if uri is None:
         return VideoSource(url, note=f"local copy: {local} (too large to embed)")
-    return VideoSource(uri, note=f"embedded from the local copy {local.name}", embedded=True)
+    return VideoSource(uri, note=f"embedded from the local copy {local.name} "
+                                 f"({expiry_text(result.url_expires_at, result.url_gone_at)})",
+                       embedded=True)
 
 
 def _live_note(result: ResultData, local: Path | None) -> str:

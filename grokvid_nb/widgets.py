@@ -27,11 +27,11 @@ import ipywidgets as widgets
 from ._catalog import priced_spec
 from ._client import setup_problem
 from ._exceptions import GrokVidError, ImageInputError, UploaderRequiredError, ValidationError
-from ._prepare import prepare_request
 from ._html import ERROR_COLOR, MUTED_COLOR
+from ._prepare import prepare_request
 from ._sandbox_mode import sandbox_route
-from ._uploads import sandbox_uploader
 from ._types import VideoRequest
+from ._uploads import sandbox_uploader
 from .adapters import PROVIDER_NAMES, Adapter, ModeSpec, get_adapter
 from .display import (
     JobWatcher,
