@@ -432,6 +432,8 @@ class Job:
             except Exception as exc:
                 log.warning("grokvid_nb: keeping a local copy failed: %s", exc)
                 return
+            if time.monotonic() >= self._deadline:  # the job's deadline bounds the retries too
+                break
             log.info("grokvid_nb: download of the clip failed (%s); retrying", reason)
             await asyncio.sleep(self._backoff(attempt))
         log.warning("grokvid_nb: keeping a local copy failed after %d attempts", attempts)
