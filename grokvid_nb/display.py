@@ -182,8 +182,11 @@ def video_source(result: ResultData, embed: bool | None = None) -> VideoSource:
 
 
 def _live_note(result: ResultData, local: Path | None) -> str:
-    where = f"local copy at {local}" if local is not None else "no local copy kept (result.download() keeps one)"
-    return f"playing the provider's URL: {expiry_text(result.url_expires_at, result.url_gone_at)}; {where}"
+    if local is None:
+        return (f"playing the provider's URL: {expiry_text(result.url_expires_at, result.url_gone_at)}; "
+                "no local copy kept (result.download() keeps one)")
+    return (f"playing the provider's URL: {expiry_text(result.url_expires_at, result.url_gone_at)}; "
+            f"local copy at {local} (once the URL has expired, re-run this cell to embed it)")
 
 
 def _expired_source(result: ResultData, local: Path | None) -> VideoSource:
