@@ -25,6 +25,7 @@ from ._exceptions import (
     ResultExpiredError,
 )
 from ._expiry import expiry_text, keep_local_default, url_expired
+from ._inflight import InflightGate, max_in_flight
 from ._job import Job
 from ._ledger import Ledger, LedgerRow, default_home, default_ledger
 from ._prepare import Prepared, image_records, prepare_request
@@ -43,6 +44,8 @@ DEFAULT_DEADLINE_S = 1800.0
 #: The scaled default never drops below this: Retry-After waits are real seconds.
 MIN_DEFAULT_DEADLINE_S = 120.0
 _SANDBOX_KEY = "sandbox-key"
+#: connections beyond the in-flight cap, for downloads
+_DOWNLOAD_CONNECTIONS = 4
 
 # one Job object per ledger row in this process, so reuse returns the live job
 _live_jobs: "WeakValueDictionary[str, Job]" = WeakValueDictionary()
@@ -134,6 +137,7 @@ class Client:
         limits = tuple((count, period * self.time_scale) for count, period in self.adapter.rate_limits)
         self.limiter: RateLimiter = limiter_for(self.provider, self.endpoint, limits, self.key, self.time_scale)
         self._http: httpx.AsyncClient | None = None
+        self._gate: InflightGate | None = None
 
     def _resolve_base_url(self, base_url: str | None) -> str:
         if base_url is None and self.adapter.base_url_env:
@@ -166,24 +170,39 @@ class Client:
         """The client's `httpx.AsyncClient` (created on the engine loop on first use)."""
         if self._http is None:
             transport = self._transport_factory() if self._transport_factory else None
+            # every API request holds a gate slot; a few more connections for downloads (not
+            # gated). Keep-alive equals the maximum: httpcore closes idle connections whenever
+            # the pool holds more than the keep-alive count, busy ones included, which made
+            # hundreds of reconnects under load
+            size = self.gate().cap + _DOWNLOAD_CONNECTIONS
             self._http = httpx.AsyncClient(
                 transport=transport, timeout=httpx.Timeout(30.0, connect=10.0),
+                limits=httpx.Limits(max_connections=size, max_keepalive_connections=size),
                 follow_redirects=False,  # API calls never follow a redirect with our key
                 headers={"User-Agent": "grokvid_nb/0.1"})
         return self._http
+
+    def gate(self) -> InflightGate:
+        """The cap on this client's API requests in flight (`GROKVID_MAX_IN_FLIGHT`, default
+        20), first come first served (`_inflight`)."""
+        if self._gate is None:
+            self._gate = InflightGate(max_in_flight())
+        return self._gate
 
     async def send(self, request: httpx.Request, *, deadline: float | None = None,
                    priority: float = URGENT, kind: str = SUBMIT) -> httpx.Response:
         """Send one API request within the account's rate limits (`_ratelimit`, best `priority`
         first); the body is read whole, by `deadline` (a `time.monotonic()` instant) and within
-        `GROKVID_MAX_REPLY_BYTES`."""
+        `GROKVID_MAX_REPLY_BYTES`. At most `gate().cap` requests are in flight at once;
+        the wait for a slot counts against `deadline` too."""
         try:  # a wait for the rate limit counts against the deadline too
             async with asyncio.timeout(None if deadline is None else max(0.0, deadline - time.monotonic())):
                 await self.limiter.acquire(priority, kind)
         except TimeoutError:
             raise DeadlineExceededError(f"the deadline passed while waiting for {self.provider}'s "
                                         "rate limit; nothing was sent", maybe_sent=False) from None
-        return await read_reply(self.http(), request, deadline=deadline, source=self.provider)
+        async with self.gate().slot(deadline, what=self.provider):
+            return await read_reply(self.http(), request, deadline=deadline, source=self.provider)
 
     def close(self) -> None:
         """Close the HTTP connections (jobs still polling keep their own reference)."""

@@ -39,7 +39,7 @@ from ._exceptions import (
 )
 from ._expiry import GONE_STATUSES, expires_at, expiry_text, url_expired
 from ._files import AtomicWriter, trusted_copy
-from ._ledger import LedgerRow
+from ._ledger import DEFERRABLE, LedgerRow
 from ._ratelimit import POLL, SUBMIT
 from ._result import Result
 from ._schedule import MemoryKey, PollSchedule, memory
@@ -284,7 +284,10 @@ class Job:
             setattr(self, name, value)
         ledger_fields = {k: (v.value if isinstance(v, State) else v) for k, v in fields.items()
                          if k in ("state", "task_id", "progress", "polls", "error_code", "error_message")}
-        if ledger_fields:
+        if ledger_fields.keys() <= DEFERRABLE:  # progress only: batched off the event loop
+            if ledger_fields:
+                self.client.ledger.update_soon(self.job_id, **ledger_fields)
+        else:
             self.client.ledger.update(self.job_id, **ledger_fields)
 
     def _finish(self, state: State, status: TaskStatus | None = None,
@@ -573,9 +576,12 @@ class Job:
                 self._finish(status.state, status)
                 return
             if changed:
-                self._set(state=status.state, progress=status.progress, polls=self.polls)
-            elif self.polls % 10 == 0:
-                client.ledger.update(self.job_id, polls=self.polls)
+                fields: dict[str, Any] = {"progress": status.progress, "polls": self.polls}
+                if status.state is not self.state:  # a state change is written at once
+                    fields["state"] = status.state
+                self._set(**fields)
+            else:
+                client.ledger.update_soon(self.job_id, polls=self.polls)
 
     async def _download(self, dest: str | Path | None) -> Path:
         result = self._done.result() if self._done.done() else None

@@ -1,13 +1,17 @@
 """The job ledger: an SQLite file (WAL) that survives crashes and kernel restarts.
 
 The intent is written before a submit leaves, the task id as soon as it returns, then every
-state change, the result URLs and the cost. Keys are never stored: a row holds the provider
+state change, the result URLs and the cost, each in its own transaction before the call
+returns. Only progress readings and poll counts (`update_soon`), which nothing depends on for
+money, are batched: a writer thread commits all pending ones in one transaction every
+`FLUSH_INTERVAL_S`, so polling jobs do not each wait on a disk commit on the event loop. Keys are never stored: a row holds the provider
 name, the endpoint and the request, which is all `gv.resume()` needs (keys come from the
 environment again).
 """
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import sqlite3
@@ -22,7 +26,12 @@ from typing import Any
 
 from ._types import RESUMABLE_STATES, REUSABLE_STATES
 
-__all__ = ["Ledger", "LedgerRow", "default_home", "default_ledger"]
+__all__ = ["Ledger", "LedgerRow", "default_home", "default_ledger", "FLUSH_INTERVAL_S", "DEFERRABLE"]
+
+#: how often batched progress/poll-count updates are committed
+FLUSH_INTERVAL_S = 0.5
+#: the only columns `update_soon` accepts: nothing money-related waits in memory
+DEFERRABLE = frozenset({"progress", "polls"})
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -130,6 +139,11 @@ class Ledger:
                     db.execute(f"ALTER TABLE jobs ADD COLUMN {name} {kind}")
                 except sqlite3.OperationalError:  # another process added it meanwhile
                     pass
+        self._pending: dict[str, dict[str, Any]] = {}
+        self._pending_lock = threading.Lock()
+        self._write_lock = threading.Lock()  # a batch and a direct update never interleave
+        self._writer: threading.Thread | None = None
+        self._exit_hooked = False
 
     def __repr__(self) -> str:
         return f"Ledger({str(self.path)!r})"
@@ -178,12 +192,61 @@ class Ledger:
             raise KeyError(f"unknown ledger columns: {sorted(unknown)}")
         if "video_urls" in fields and fields["video_urls"] is not None:
             fields["video_urls"] = json.dumps(list(fields["video_urls"]))
-        fields["updated_at"] = time.time()
-        names = ", ".join(f"{name} = ?" for name in fields)
-        with self._tx() as db:
-            db.execute(f"UPDATE jobs SET {names} WHERE job_id = ?", (*fields.values(), job_id))
+        with self._write_lock:
+            with self._pending_lock:  # batched fields of this job go with it, never after it
+                fields = {**self._pending.pop(job_id, {}), **fields}
+            fields["updated_at"] = time.time()
+            names = ", ".join(f"{name} = ?" for name in fields)
+            with self._tx() as db:
+                db.execute(f"UPDATE jobs SET {names} WHERE job_id = ?", (*fields.values(), job_id))
+
+    def update_soon(self, job_id: str, **fields: Any) -> None:
+        """Record progress/poll counts (`DEFERRABLE` columns only) without waiting for the disk:
+        a writer thread commits every pending update in one transaction within
+        `FLUSH_INTERVAL_S`; a later `update` of the same job carries them along."""
+        extra = set(fields) - DEFERRABLE
+        if extra:
+            raise KeyError(f"only {sorted(DEFERRABLE)} may be deferred, not {sorted(extra)}")
+        with self._pending_lock:
+            self._pending.setdefault(job_id, {}).update(fields)
+            if self._writer is None:
+                if not self._exit_hooked:
+                    atexit.register(self._flush_quietly)
+                    self._exit_hooked = True
+                self._writer = threading.Thread(target=self._write_loop, name="grokvid-ledger", daemon=True)
+                self._writer.start()
+
+    def flush(self) -> None:
+        """Commit every pending `update_soon` now (one transaction)."""
+        with self._write_lock:
+            with self._pending_lock:
+                pending, self._pending = self._pending, {}
+            if not pending:
+                return
+            now = time.time()
+            with self._tx() as db:
+                for job_id, fields in pending.items():
+                    names = ", ".join(f"{name} = ?" for name in fields)
+                    db.execute(f"UPDATE jobs SET {names}, updated_at = ? WHERE job_id = ?",
+                               (*fields.values(), now, job_id))
+
+    def _flush_quietly(self) -> None:
+        try:
+            self.flush()
+        except (sqlite3.Error, OSError):  # at exit, e.g. the file's folder is gone
+            pass
+
+    def _write_loop(self) -> None:
+        while True:
+            time.sleep(FLUSH_INTERVAL_S)  # let a tick's worth of updates gather
+            with self._pending_lock:
+                if not self._pending:  # idle: the thread ends, the next update starts one
+                    self._writer = None
+                    return
+            self._flush_quietly()  # progress is advisory: a failed batch is not retried
 
     def _rows(self, where: str, args: tuple[Any, ...]) -> list[LedgerRow]:
+        self.flush()  # a reader sees every update made before it asked
         db = self._connection()
         cur = db.execute(f"SELECT {', '.join(_COLUMNS)} FROM jobs WHERE {where} ORDER BY created_at", args)
         return [self._row(values) for values in cur.fetchall()]

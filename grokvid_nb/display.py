@@ -20,8 +20,8 @@ Where the video comes from (`video_source`):
   `http://<id>.sandbox.invalid/...`; `.invalid` never resolves) or when `embed=True`.
 
 `display_job(job)` (what `Job._ipython_display_` calls) shows a job and keeps that one
-output up to date from a small watcher thread (at most 4 updates a second, a heartbeat for
-the elapsed time, always a final update), so the kernel stays free.
+output up to date from one display thread shared by all live outputs (at most 4 updates a
+second each, a heartbeat for the elapsed time, always a final update), so the kernel stays free.
 """
 
 from __future__ import annotations
@@ -222,12 +222,56 @@ def job_bundle(job: LiveJob, embed: bool | None = None) -> dict[str, str]:
 
 
 # ---- live updates -----------------------------------------------------------------------
+class _Hub:
+    """The one display thread shared by every watched job (200 live outputs cost one
+    thread, not 200). It runs while something is watched and ends when nothing is."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._watchers: list[JobWatcher[Any]] = []
+        self._thread: threading.Thread | None = None
+
+    def add(self, watcher: JobWatcher[Any]) -> None:
+        with self._lock:
+            self._watchers.append(watcher)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="grokvid-display", daemon=True)
+                self._thread.start()
+        self._wake.set()
+
+    def poke(self) -> None:
+        self._wake.set()
+
+    def _run(self) -> None:
+        while True:
+            with self._lock:
+                watchers = list(self._watchers)
+                if not watchers:
+                    self._thread = None
+                    return
+            now = time.monotonic()
+            for watcher in watchers:
+                if watcher._step(now):
+                    with self._lock:
+                        self._watchers.remove(watcher)
+            now = time.monotonic()
+            with self._lock:
+                due = min((w._due(now) for w in self._watchers), default=now)
+            self._wake.wait(max(0.0, due - now))
+            self._wake.clear()
+
+
+_hub = _Hub()
+
+
 class JobWatcher(Generic[_J]):
     """Calls `on_update(job)` while a job runs (at most once per `min_interval`, and every
     `heartbeat` seconds so the elapsed time moves) and `on_done(job)` once when it ends.
 
-    Both callbacks run on the watcher's own daemon thread, never on the engine thread, so
-    they may block (e.g. download a clip to embed it) without stalling any polling.
+    Both callbacks run on the display thread that all watchers share, never on the engine
+    thread, so they may block (e.g. download a clip to embed it) without stalling any
+    polling; a slow callback delays the other outputs' updates, not the jobs.
     """
 
     def __init__(self, job: _J, on_update: Callable[[_J], None],
@@ -238,40 +282,44 @@ class JobWatcher(Generic[_J]):
         self.on_done = on_done
         self.min_interval = min_interval
         self.heartbeat = heartbeat
-        self._wake = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="grokvid-display", daemon=True)
+        self._dirty = False
+        self._last = 0.0
+        self._since = 0.0  # when the heartbeat was last reset
+        self._finished = threading.Event()
 
     def start(self) -> JobWatcher[_J]:
         """Begin watching (returns self)."""
+        self._since = time.monotonic()
         self.job.add_listener(self._changed)
-        self._thread.start()
+        _hub.add(self)
         return self
 
     def join(self, timeout: float | None = None) -> None:
         """Wait for the final update to have been made."""
-        self._thread.join(timeout)
+        self._finished.wait(timeout)
 
-    def _changed(self, job: Any) -> None:  # engine thread: only wake the watcher
-        self._wake.set()
+    def _changed(self, job: Any) -> None:  # engine thread: only wake the display thread
+        self._dirty = True
+        _hub.poke()
 
-    def _run(self) -> None:
-        last = 0.0
-        try:
-            while not self.job.done():
-                self._wake.wait(self.heartbeat)
-                self._wake.clear()
-                if self.job.done():
-                    break
-                wait = last + self.min_interval - time.monotonic()
-                if wait > 0:
-                    time.sleep(wait)
-                    if self.job.done():
-                        break
-                self._call(self.on_update)
-                last = time.monotonic()
-        finally:
+    def _due(self, now: float) -> float:
+        if self.job.done():
+            return now
+        wanted = now if self._dirty else self._since + self.heartbeat
+        return max(wanted, self._last + self.min_interval)  # never more often than min_interval
+
+    def _step(self, now: float) -> bool:
+        """One turn on the display thread; True once the final update is made."""
+        if self.job.done():
             self.job.remove_listener(self._changed)
             self._call(self.on_done)
+            self._finished.set()
+            return True
+        if now >= self._due(now):
+            self._dirty = False
+            self._call(self.on_update)
+            self._last = self._since = time.monotonic()
+        return False
 
     def _call(self, callback: Callable[[_J], None]) -> None:
         try:

@@ -138,10 +138,11 @@ off by default; a refusal is 429 with ``Retry-After``. Any API key is accepted u
 
 from __future__ import annotations
 
+from typing import Any
+
 from ._config import PROVIDERS, ManualClock, ProviderProfile, RateLimit, SandboxConfig, default_profiles
 from ._core import FAULTS, PHASES, Fault, SandboxDrop, SandboxStats, Task, TaskSpec, parse_magic
 from .app import Sandbox, SandboxTransport, SyncSandboxTransport
-from .clips import make_clip
 
 __all__ = [
     "FAULTS",
@@ -163,3 +164,12 @@ __all__ = [
     "make_clip",
     "parse_magic",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # the clip maker needs PyAV and numpy: loaded when a clip is first made, not with the sandbox
+    if name == "make_clip":
+        from .clips import make_clip
+
+        return make_clip
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -26,16 +26,17 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="multiply every job latency by this (default: $GROKVID_TIME_SCALE or 1)",
     )
     parser.add_argument("--seed", type=int, default=None, help="seed for latencies and outcomes")
+    parser.add_argument("--scale-rate-limits", action="store_true",
+                        help="shrink rate-limit windows by the time scale too (default: real seconds)")
     return parser.parse_args(argv)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Run the sandbox server until interrupted."""
     args = parse_args(argv)
-    if args.time_scale is not None:
-        config = SandboxConfig(seed=args.seed, time_scale=args.time_scale)
-    else:
-        config = SandboxConfig(seed=args.seed)  # time scale from GROKVID_TIME_SCALE, else 1
+    extra = {"time_scale": args.time_scale} if args.time_scale is not None else {}
+    # without --time-scale: GROKVID_TIME_SCALE, else 1
+    config = SandboxConfig(seed=args.seed, scale_rate_limits=args.scale_rate_limits, **extra)
     sandbox = Sandbox(config)
     try:
         sandbox.run(args.host, args.port)

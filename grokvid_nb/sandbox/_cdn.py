@@ -17,7 +17,6 @@ import tempfile
 import threading
 from pathlib import Path
 
-import av
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import FileResponse, PlainTextResponse, Response
@@ -26,7 +25,6 @@ from starlette.routing import BaseRoute, Route
 from ._base import Emulator, SandboxState
 from ._config import PROVIDERS
 from ._core import Task
-from .clips import make_clip
 
 __all__ = ["CdnEmulator", "ClipCache"]
 
@@ -58,6 +56,8 @@ class ClipCache:
             lock = self._locks.setdefault(path.name, threading.Lock())
         with lock:
             if not path.exists():
+                from .clips import make_clip  # PyAV loads with the first clip
+
                 make_clip(prompt, duration, aspect_ratio, path)
                 self.made += 1
         return path
@@ -73,6 +73,8 @@ class ClipCache:
             lock = self._locks.setdefault(path.name, threading.Lock())
         with lock:
             if not path.exists():
+                from .clips import make_clip
+
                 make_clip(spec.prompt, float(spec.duration), spec.aspect_ratio, path,
                           resolution=spec.resolution, provider=task.provider, sample=task.sample)  # fmt: skip
                 self.made += 1
@@ -86,6 +88,8 @@ class ClipCache:
             lock = self._locks.setdefault(path.name, threading.Lock())
         with lock:
             if not path.exists():
+                import av
+
                 with av.open(str(clip)) as container:
                     image = next(container.decode(video=0)).to_image()
                 tmp = path.with_suffix(".tmp.jpg")

@@ -14,8 +14,10 @@ import threading
 from collections.abc import Iterator, MutableMapping
 from typing import Any
 
-import uvicorn
-from uvicorn.protocols.http.h11_impl import H11Protocol
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # uvicorn loads when a server starts, not with the sandbox
+    from uvicorn.protocols.http.h11_impl import H11Protocol
 
 __all__ = ["ConnKey", "TransportRegistry", "protocol_class", "serve_in_thread"]
 
@@ -37,6 +39,7 @@ def conn_key(server: Any, client: Any) -> ConnKey | None:
 
 def protocol_class(registry: TransportRegistry) -> type[H11Protocol]:
     """An h11 protocol class that records live transports in ``registry``."""
+    from uvicorn.protocols.http.h11_impl import H11Protocol
 
     class _RecordingH11Protocol(H11Protocol):
         _key: ConnKey | None = None
@@ -58,6 +61,7 @@ def protocol_class(registry: TransportRegistry) -> type[H11Protocol]:
 @contextlib.contextmanager
 def serve_in_thread(app: Any, registry: TransportRegistry, host: str, port: int) -> Iterator[str]:
     """Serve ``app`` on ``host:port`` (0 picks a free port) and yield its base URL."""
+    import uvicorn
     config = uvicorn.Config(
         app,
         host=host,
