@@ -242,7 +242,7 @@ def fanout(args: argparse.Namespace) -> int:
               f"{r['mem_mb']:>8.1f} {r['polls'] / r['n']:>14.2f}")
         if r["states"] and r["ok"] != r["n"]:
             print(f"         states: {r['states']}")
-    if {"grokvid", "httpx"} <= rows.keys():
+    if {"grokvid", "httpx"} <= rows.keys():  # ratios of the engine over the least a client can do
         g, h = rows["grokvid"], rows["httpx"]
         print(f"ratios grokvid/httpx: CPU per request {(g['cpu'] / g['requests']) / (h['cpu'] / h['requests']):.2f}, "
               f"status requests {g['polls'] / max(1, h['polls']):.2f}, peak memory "
@@ -345,12 +345,33 @@ def imports(args: argparse.Namespace) -> int:
 
 
 def notebooks(args: argparse.Namespace) -> int:
-    print(f"notebooks: bytes of each saved demo notebook (outputs as committed); "
+    import nbformat
+    from nbclient import NotebookClient
+
+    print(f"notebooks: bytes of each demo notebook as committed (no outputs) and after running it "
+          f"top to bottom in a fresh kernel (nbclient, the sandbox it turns on) and saving; {machine()}; "
           f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
+    print(f"{'notebook':<40} {'committed':>10} {'executed':>10} {'outputs':>10}  largest output")
     for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
-        data = json.loads(path.read_text())
-        outputs = sum(len(json.dumps(c.get("outputs", []))) for c in data["cells"])
-        print(f"{path.name:<40} {path.stat().st_size:>10,} bytes  (outputs {outputs:,})")
+        nb = nbformat.read(path, as_version=4)
+        with tempfile.TemporaryDirectory() as home:
+            env_before = os.environ.get("GROKVID_HOME")
+            os.environ["GROKVID_HOME"] = home
+            try:
+                NotebookClient(nb, timeout=300, kernel_name="python3",
+                               resources={"metadata": {"path": str(path.parent)}}).execute()
+            finally:
+                if env_before is None:
+                    os.environ.pop("GROKVID_HOME", None)
+                else:
+                    os.environ["GROKVID_HOME"] = env_before
+            out = Path(home) / path.name
+            nbformat.write(nb, out)
+            executed = out.stat().st_size
+        sizes = [len(json.dumps(o)) for c in nb.cells for o in c.get("outputs", [])]
+        kinds = sorted({k for c in nb.cells for o in c.get("outputs", []) for k in o.get("data", {})})
+        print(f"{path.name:<40} {path.stat().st_size:>10,} {executed:>10,} {sum(sizes):>10,}  "
+              f"{max(sizes, default=0):,} ({', '.join(kinds)})")
     return 0
 
 
@@ -358,7 +379,9 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] == "_child":
         arm, url, n, scale, seed = argv[1:6]
-        child = child_grokvid if arm == "grokvid" else child_httpx
+        if arm.startswith("grokvid@"):  # another in-flight cap
+            os.environ["GROKVID_MAX_IN_FLIGHT"] = arm.split("@")[1]
+        child = child_grokvid if arm.startswith("grokvid") else child_httpx
         print(json.dumps(child(url, int(n), float(scale), int(seed))))
         return 0
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)

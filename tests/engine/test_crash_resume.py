@@ -18,7 +18,7 @@ CHILD = textwrap.dedent("""
     url = sys.argv[1]
     providers = ["xai", "apixo", "pixazo", "xingchao", "apiinone"]
     jobs = [gv.Client(providers[i % 5], api_key="k", base_url=url)
-              .start(f"crash test clip {i} [sandbox:latency=120]") for i in range(50)]
+              .start(f"crash test clip {i} [sandbox:latency=60]") for i in range(50)]
     for job in jobs:
         job._submitted.result(timeout=60)
     assert all(job.task_id for job in jobs), [j for j in jobs if not j.task_id]
