@@ -91,6 +91,7 @@ def test_cli_compare_in_the_sandbox(tmp_path: Path) -> None:
     assert sorted(df["cost_usd"]) == pytest.approx([0.09, 0.09, 0.30, 0.30])
 
 
+@pytest.mark.slow
 def test_cli_default_csv_path_and_budget_refusal(tmp_path: Path) -> None:
     proc = _run_cli(["compare", "cheap", "--providers", "apiinone", "--sandbox"], tmp_path, tmp_path / "home")
     assert proc.returncode == 0, proc.stderr

@@ -11,6 +11,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+
 from grokvid_nb.sandbox import Sandbox, SandboxConfig
 
 CHILD = textwrap.dedent("""
@@ -35,6 +37,7 @@ RESUMER = textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow
 def test_sigkill_then_resume_recovers_all_50_without_resubmitting(tmp_path: Path) -> None:
     sandbox = Sandbox(SandboxConfig(time_scale=0.05, seed=5, scale_rate_limits=True))
     env = {**os.environ, "GROKVID_HOME": str(tmp_path / "home"), "GROKVID_TIME_SCALE": "0.05"}

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from collections import Counter
 
+import pytest
+
 import grokvid_nb as gv
 from grokvid_nb._job import Job
 
@@ -22,6 +24,7 @@ def _wave(tag: str, prompts: list[str]) -> list[Job]:
             for p in PROVIDERS for i in range(WAVE)]
 
 
+@pytest.mark.slow
 def test_200_jobs_with_every_fault_end_right_with_zero_duplicate_submits() -> None:
     sb = gv.use_sandbox(time_scale=0.005, seed=11)
     try:
