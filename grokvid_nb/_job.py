@@ -46,6 +46,7 @@ from ._schedule import MemoryKey, PollSchedule, memory
 from ._secrets import redact
 from ._submit_rules import SubmitAction, after_failed_submit
 from ._types import JobSnapshot, ResultLink, State, TaskStatus, VideoRequest
+from .adapters._reply import ends_job
 
 if TYPE_CHECKING:
     from ._ledger import Ledger
@@ -365,17 +366,27 @@ class Job:
             queue = self._first_running_s
         return queue, generation
 
+    def _cost(self, status: TaskStatus | None, estimate: float | None) -> tuple[float | None, str | None]:
+        """(cost_usd, cost_source): the reported cost; else the estimate for a success or a
+        failure the provider documents as charged; 0.0 "not charged" for one it documents as
+        free; else unknown (None, None)."""
+        if status is not None and status.cost_usd is not None:
+            return status.cost_usd, "reported"
+        billing = status.billing if status is not None else None
+        if billing is None and self.state is State.FAILED and status is not None \
+                and status.state is State.FAILED and status.unrecognised is None:
+            billing = self.client.adapter.failure_billing
+        if self.state is State.SUCCEEDED or (billing == "charged" and self.state is State.FAILED):
+            return (estimate, "estimated") if estimate is not None else (None, None)
+        if billing == "not charged" and self.state is State.FAILED:
+            return 0.0, "not charged"
+        return None, None
+
     def _build_result(self) -> Result:
         status = self.last_status
         urls = status.video_urls if status else ()
         mode_spec = priced_spec(self.client.adapter, self.model, self.request.mode)
-        cost, source = None, None
-        if status is not None and status.cost_usd is not None:
-            cost, source = status.cost_usd, "reported"
-        elif self.state is State.SUCCEEDED:
-            estimate = mode_spec.estimate(self.request.params)
-            if estimate is not None:
-                cost, source = estimate, "estimated"
+        cost, source = self._cost(status, mode_spec.estimate(self.request.params))
         queue_s, generation_s = self._timings(status)
         duration = (status.video_duration if status and status.video_duration
                     else mode_spec.clip_duration(self.request.params))
@@ -522,7 +533,7 @@ class Job:
         if self._started_mono is None:
             self._started_mono = start
         hint: float | None = None
-        errors = not_found = 0
+        errors = not_found = unrecognised = 0
         while True:
             elapsed = time.monotonic() - start
             delay = (self._backoff(errors, hint) if errors else
@@ -562,6 +573,11 @@ class Job:
             errors = not_found = 0
             if self._done.done():  # cancelled while this poll was in flight
                 return
+            unrecognised = unrecognised + 1 if status.unrecognised is not None else 0
+            if unrecognised:
+                if self._after_unrecognised(status, unrecognised):
+                    return
+                continue
             if not status.state.terminal:
                 self._last_pending_s = time.monotonic() - start
             if status.state is State.RUNNING and self._first_running_s is None:
@@ -582,6 +598,18 @@ class Job:
                 self._set(**fields)
             else:
                 client.ledger.update_soon(self.job_id, polls=self.polls)
+
+    def _after_unrecognised(self, status: TaskStatus, in_a_row: int) -> bool:
+        """Log a reply outside the provider's vocabulary and end the job when the rule says so
+        (`adapters._reply.ends_job`: at once if clear, else after a few in a row)."""
+        log.warning("grokvid_nb: %s task %s: unrecognised reply %d in a row: %s", self.provider,
+                    redact(self.task_id or "", self.client.key), in_a_row,
+                    redact(status.unrecognised or "", self.client.key))
+        if not ends_job(status, in_a_row):
+            return False
+        self.progress = status.progress if status.progress is not None else self.progress
+        self._finish(status.state, status)
+        return True
 
     async def _download(self, dest: str | Path | None) -> Path:
         result = self._done.result() if self._done.done() else None
@@ -650,6 +678,7 @@ class Job:
         status = TaskStatus(
             state=State(row.state), video_urls=tuple(row.video_urls),
             cost_usd=row.cost_usd if row.cost_source == "reported" else None,
+            billing={"estimated": "charged", "not charged": "not charged"}.get(row.cost_source or ""),
             error_code=row.error_code, error_message=row.error_message,
             created_at=when(row.provider_created_at), completed_at=when(row.provider_completed_at))
         self.last_status = status

@@ -18,8 +18,15 @@ from ._secrets import Secret
 
 __all__ = [
     "MODES", "PENDING_STATES", "RESUMABLE_STATES", "REUSABLE_STATES", "TERMINAL_STATES",
-    "JobSnapshot", "ResultData", "ResultLink", "State", "TaskStatus", "VideoRequest",
+    "BILLING_WORDS", "MODERATED", "JobSnapshot", "ResultData", "ResultLink", "State", "TaskStatus",
+    "VideoRequest",
 ]
+
+#: The error code of a job the provider's content moderation blocked (a first-class outcome:
+#: the views say "moderated", and the cost is the provider's when it reports one).
+MODERATED = "moderated"
+#: What a finished job cost, as far as the provider documents it.
+BILLING_WORDS = ("charged", "not charged", "unknown")
 
 #: Every generation mode any provider offers.
 MODES = ("text-to-video", "image-to-video", "reference-to-video", "edit", "extend")
@@ -62,7 +69,12 @@ class TaskStatus:
     """One provider status reply, normalized.
 
     `cost_usd` is only what the provider *reported*; estimates live elsewhere. Timestamps are the
-    provider's own (aware datetimes) when it gives them.
+    provider's own (aware datetimes) when it gives them. `billing` is what the provider's docs
+    say this outcome costs ("charged", "not charged"; None when they say nothing).
+    `unrecognised` is set when the reply was not in the provider's documented vocabulary (a
+    status word it never documented, or a finished reply without a usable URL): it says what
+    was wrong, and `state` is FAILED where the meaning is clear, else UNKNOWN (the engine ends
+    the job after a few such replies in a row; see `adapters._reply.ends_job`).
     """
 
     state: State
@@ -76,6 +88,8 @@ class TaskStatus:
     video_duration: float | None = None
     raw_status: str | None = None
     processing_s: float | None = None  # generation time the provider reports (APIXO costTime)
+    billing: str | None = None
+    unrecognised: str | None = None
 
     @property
     def video_url(self) -> str | None:
@@ -128,7 +142,8 @@ class ResultData:
     `ok` is True only for a succeeded job with a video URL.
 
     `cost_source` is "reported" (the provider said what it charged), "estimated" (from the price
-    table) or None (unknown). `latency_s` runs from the submit to the moment the client learned
+    table: a success, or a failure the provider documents as charged), "not charged" (a failure
+    the provider documents as free; `cost_usd` is 0.0) or None (unknown). `latency_s` runs from the submit to the moment the client learned
     the job was done; `queue_s`/`generation_s` come from provider timestamps where given.
     `url_expires_at` is when the provider's URL is expected to expire (None: not documented),
     `url_gone_at` when it was seen expired; `local_path` the kept copy, if any.
@@ -162,6 +177,11 @@ class ResultData:
     def ok(self) -> bool:
         """True when the video was made."""
         return self.status is State.SUCCEEDED and bool(self.video_urls)
+
+    @property
+    def moderated(self) -> bool:
+        """True when the provider's content moderation blocked the video."""
+        return self.error_code == MODERATED
 
     @property
     def video_url(self) -> str | None:

@@ -15,7 +15,7 @@ import httpx
 
 from .._exceptions import ProviderError, ProviderResponseError, ValidationError
 from .._secrets import Secret
-from .._types import State, TaskStatus, VideoRequest
+from .._types import MODERATED, State, TaskStatus, VideoRequest
 from . import _reply, _validate
 from ._spec import ModelSpec, ModeSpec, PollingPrior, allowed_list
 
@@ -38,6 +38,10 @@ class Adapter:
     rate_limits: ClassVar[tuple[tuple[int, float], ...]] = ()
     #: how long a result URL is documented to stay valid, in seconds (None: not documented)
     url_ttl_s: ClassVar[float | None] = None
+    #: what a failed job costs per the provider's docs: "charged", "not charged" or "unknown";
+    #: `failure_billing_note` says more (shown in `gv.providers()` and in messages)
+    failure_billing: ClassVar[str] = "unknown"
+    failure_billing_note: ClassVar[str] = "not documented"
 
     # ---- the four sans-IO methods -------------------------------------------------------
     def build_submit(self, request: VideoRequest, base_url: str, key: Secret) -> httpx.Request:
@@ -147,7 +151,52 @@ class Adapter:
         return _reply.unexpected(self.name, response, what)
 
     def map_state(self, raw: Any, table: Mapping[str, State], response: httpx.Response) -> State:
-        """Normalize a provider status word with `table` (keys lower-case)."""
-        if not isinstance(raw, str) or raw.strip().lower() not in table:
+        """Normalize a provider status word with `table` (keys lower-case); a `ProviderResponseError`
+        for a word outside it (parsers use `state_of` + `unrecognised` instead)."""
+        state = self.state_of(raw, table)
+        if state is None:
             raise self.unexpected(response, f"unknown status {raw!r} (known: {allowed_list(sorted(table))})")
-        return table[raw.strip().lower()]
+        return state
+
+    @staticmethod
+    def state_of(raw: Any, table: Mapping[str, State]) -> State | None:
+        """The normalized state of status word `raw` (case and spaces ignored), None if unknown."""
+        if not isinstance(raw, str):
+            return None
+        return table.get(raw.strip().lower())
+
+    def failure(self, code: str | None, message: str | None) -> tuple[str | None, str | None]:
+        """A failure's (code, message), with moderation made its own code: (`MODERATED`,
+        message naming the provider's own code)."""
+        if not _reply.is_moderation(code, message):
+            return code, message
+        said = message or "no message"
+        return MODERATED, (f"{self.title}'s content moderation blocked the video: {said}"
+                           + (f" [{code}]" if code else ""))
+
+    def money_answer(self) -> str:
+        """The money answer for a reply outside the vocabulary, with what the docs say of failures."""
+        return _reply.billing_sentence(self.title, f"{self.failure_billing}, {self.failure_billing_note}")
+
+    def unrecognised(self, response: httpx.Response, what: str, raw_status: Any, *,
+                     urls: tuple[str, ...] = (), state: State | None = None,
+                     cost_usd: float | None = None) -> TaskStatus:
+        """A status for a reply outside the documented vocabulary (see `_reply.unrecognised_status`)."""
+        return _reply.unrecognised_status(self.name, response, what, raw_status=raw_status,
+                                          money=self.money_answer(), urls=urls, state=state,
+                                          cost_usd=cost_usd)
+
+    def unknown_word(self, response: httpx.Response, raw: Any, table: Mapping[str, State]) -> TaskStatus:
+        """The status for a status word that is not in `table`; a `ProviderResponseError` when
+        there is no status word at all (absent, empty, not text: a body we cannot read)."""
+        if not isinstance(raw, str) or not raw.strip():
+            raise self.unexpected(response, f"no status word in the reply (got {text_of(raw)})")
+        return self.unrecognised(
+            response, f"status {text_of(raw)} is not one {self.title} documents "
+            f"(known: {allowed_list(sorted(table))})", raw)
+
+
+def text_of(value: Any) -> str:
+    """A reply value for a message: repr of text, cut to 60 characters."""
+    shown = repr(value)
+    return shown if len(shown) <= 60 else shown[:57] + "..."

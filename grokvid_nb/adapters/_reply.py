@@ -25,11 +25,20 @@ from .._exceptions import (
     TaskNotFoundError,
 )
 from .._secrets import redact
+from .._types import State, TaskStatus
 
 __all__ = [
     "quote", "error_details", "decode_json", "http_error", "unexpected", "retry_after",
     "path_segment", "parse_time", "number", "text", "mapping", "field_list", "url_scheme",
+    "UNRECOGNISED_LIMIT", "is_moderation", "word_meaning", "unrecognised_status", "ends_job", "billing_sentence",
 ]
+
+#: Unrecognised replies in a row after which a job ends (`ends_job`).
+UNRECOGNISED_LIMIT = 3
+
+#: Fragments of status words whose meaning is clear even outside a provider's vocabulary.
+_FAILURE_WORDS = ("fail", "error", "cancel", "reject", "abort", "refus", "denied", "blocked",
+                  "violat", "moderated", "expired", "timeout", "timed_out")
 
 
 def url_scheme(url: str) -> str:
@@ -185,3 +194,52 @@ def field_list(value: Any) -> tuple[str, ...]:
     items = [value] if isinstance(value, str) else value if isinstance(value, (list, tuple)) else []
     return tuple(v.strip() for v in items
                  if isinstance(v, str) and url_scheme(v.strip()) in ("http", "https"))
+
+
+_MODERATION_WORDS = ("moderat", "content_policy", "content policy", "sensitive", "violat", "safety",
+                     "nsfw")
+
+
+def is_moderation(code: Any, message: Any) -> bool:
+    """True when a failure's code or message says content moderation blocked it."""
+    joined = f"{code or ''} {message or ''}".lower()
+    return any(bit in joined for bit in _MODERATION_WORDS)
+
+
+def word_meaning(word: Any) -> State:
+    """What an undocumented status word clearly means: FAILED for failure words ("FAILURE",
+    "rejected", "cancelled", ...), else UNKNOWN (not "done": a success needs a URL we can read)."""
+    if not isinstance(word, str):
+        return State.UNKNOWN
+    low = word.strip().lower()
+    return State.FAILED if any(bit in low for bit in _FAILURE_WORDS) else State.UNKNOWN
+
+
+def billing_sentence(title: str, note: str = "") -> str:
+    """The money answer for an unrecognised reply: nothing documents what it cost, so it is
+    unknown; `note` is what the provider does document about failed tasks."""
+    detail = f" ({title} on failed tasks: {note})" if note else ""
+    return f"Whether {title} charged it is unknown{detail}."
+
+
+def unrecognised_status(provider: str, response: httpx.Response, what: str, *, raw_status: Any,
+                        money: str, urls: tuple[str, ...] = (), state: State | None = None,
+                        cost_usd: float | None = None) -> TaskStatus:
+    """A normalized status for a reply outside the provider's vocabulary: FAILED when the
+    word clearly means failure, else UNKNOWN; the message says what was wrong, quotes the
+    reply (redacted, truncated) and answers the money question."""
+    final = state if state is not None else word_meaning(raw_status)
+    reason = f"{redact(what)}; the reply was: {quote(response, 300)}"
+    return TaskStatus(
+        state=final, video_urls=urls, cost_usd=cost_usd,
+        error_code="unrecognised_reply",
+        error_message=f"{reason}. {money}",
+        raw_status=text(raw_status), unrecognised=reason)
+
+
+def ends_job(status: TaskStatus, in_a_row: int) -> bool:
+    """Whether an unrecognised reply ends the job now: at once when its meaning is clear
+    (a failure word), else after `UNRECOGNISED_LIMIT` such replies in a row. Pure."""
+    if status.unrecognised is None:
+        return False
+    return status.state is not State.UNKNOWN or in_a_row >= UNRECOGNISED_LIMIT

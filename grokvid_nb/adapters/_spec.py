@@ -28,22 +28,25 @@ class Price:
 
     per_second: Mapping[str, float] | None = None
     per_call: float | None = None
+    per_input_image: float = 0.0
 
-    def estimate(self, duration: float | None, resolution: str | None) -> float | None:
-        """USD for one video, or None when the rule cannot price these parameters."""
+    def estimate(self, duration: float | None, resolution: str | None, images: int = 0) -> float | None:
+        """USD for one video made from `images` input images, or None when the rule cannot
+        price these parameters."""
         if self.per_call is not None:
             return self.per_call
         if self.per_second is None or duration is None or resolution is None \
                 or resolution not in self.per_second:
             return None
-        return round(self.per_second[resolution] * float(duration), 6)
+        return round(self.per_second[resolution] * float(duration) + self.per_input_image * images, 6)
 
     def describe(self) -> str:
         """Human-readable price rule."""
         if self.per_call is not None:
             return f"${self.per_call:g} per video"
         if self.per_second:
-            return ", ".join(f"${p:g}/s at {r}" for r, p in self.per_second.items())
+            text = ", ".join(f"${p:g}/s at {r}" for r, p in self.per_second.items())
+            return text + (f", +${self.per_input_image:g} per input image" if self.per_input_image else "")
         return "not published"
 
 
@@ -71,6 +74,8 @@ class ModeSpec:
     images: tuple[int, int | None] | None = None
     image_schemes: tuple[str, ...] = ("http", "https")
     video_input: bool = False
+    video_schemes: tuple[str, ...] = ("http", "https")
+    prompt_required: bool = True
     styles: tuple[str, ...] | None = None
     default_style: str | None = None
     image_task_source: bool = False
@@ -93,7 +98,9 @@ class ModeSpec:
 
     def estimate(self, params: Mapping[str, Any]) -> float | None:
         """Estimated USD for one video with these (validated) parameters."""
-        return self.price.estimate(self.clip_duration(params), params.get("resolution"))
+        images = params.get("image_urls")
+        count = len(images) if isinstance(images, (list, tuple)) else 0
+        return self.price.estimate(self.clip_duration(params), params.get("resolution"), count)
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,8 @@ lower-cased, "10" -> 10, the way the providers themselves normalize) or raises a
 
 from __future__ import annotations
 
+import base64
+import binascii
 from collections.abc import Mapping
 from typing import Any
 
@@ -54,7 +56,11 @@ def normalize_sources(provider: str, model: str, params: dict[str, Any]) -> dict
 
 def missing_mode_error(provider: str, spec: ModelSpec, mode: str,
                        params: Mapping[str, Any]) -> ValidationError:
-    """The error for an implied mode the model lacks: it names the parameter the user passed."""
+    """The error for an implied mode the model lacks: it names the parameter the user passed
+    (`mode` when none implied it: text-to-video on an image-only model)."""
+    if mode == "text-to-video":
+        return ValidationError(provider, spec.name, "mode", mode,
+                               f"no {mode} on this model; modes: {allowed_list(spec.modes)}")
     source = "video_url" if mode == "edit" else (
         "image_urls" if "image_urls" in params else "image_task_id")
     return ValidationError(provider, spec.name, source, params.get(source),
@@ -66,8 +72,8 @@ def check_mode_params(provider: str, model: str, m: ModeSpec, prompt: str,
     """Every parameter checked against mode spec `m`; the normalized values with defaults."""
     bad = _Rejector(provider, model)
     mode = m.mode
-    if not isinstance(prompt, str) or not prompt.strip():
-        raise bad("prompt", prompt, "a non-empty text is required")
+    if not isinstance(prompt, str) or (m.prompt_required and not prompt.strip()):
+        raise bad("prompt", prompt, "a non-empty text is required" if m.prompt_required else "a text")
     if m.prompt_max is not None and len(prompt) > m.prompt_max:
         raise bad("prompt", f"<{len(prompt)} characters>", f"at most {m.prompt_max} characters")
     out: dict[str, Any] = {}
@@ -167,8 +173,28 @@ def _video(params: Mapping[str, Any], m: ModeSpec, bad: _Rejector, out: dict[str
     if video is not None:
         if not m.video_input:
             raise bad("video_url", video, f"{m.mode} takes no source video")
-        if not isinstance(video, str) or url_scheme(video) not in ("http", "https"):
-            raise bad("video_url", video, "an http(s) URL of the source video")
+        if not isinstance(video, str) or url_scheme(video.strip()) not in m.video_schemes:
+            allowed = ("an http(s) URL or a base64 data:video/... URI of the source video"
+                       if "data" in m.video_schemes else "an http(s) URL of the source video")
+            raise bad("video_url", video, allowed)
+        if url_scheme(video.strip()) == "data" and not _is_video_data_uri(video.strip()):
+            raise bad("video_url", f"<data URI, {len(video)} characters>",
+                      "a base64 data URI of a video: data:video/<type>;base64,<data>")
         out["video_url"] = video.strip()
     elif m.video_input:
         raise bad("video_url", None, f"{m.mode} requires video_url")
+
+
+def _is_video_data_uri(uri: str) -> bool:
+    """`data:video/<type>;base64,<non-empty base64>` (what xAI accepts as a source video)."""
+    head, _, data = uri.partition(",")
+    return (head.lower().startswith("data:video/") and head.lower().endswith(";base64")
+            and bool(data.strip()) and _is_base64(data.strip()))
+
+
+def _is_base64(data: str) -> bool:
+    try:
+        base64.b64decode(data, validate=True)
+    except (binascii.Error, ValueError):
+        return False
+    return True

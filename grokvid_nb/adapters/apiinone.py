@@ -6,13 +6,21 @@ until `completed` or `failed`. The provider's page does not show a finished task
 `parse_poll` looks for the status and video URLs tolerantly (top level or under `data`, URLs in
 any `*url*` field ending in a video extension or under an output/result object) and says plainly
 what it could not find. No duration, resolution or aspect ratio; a flat 24 credits (~$0.048).
+The prompt is optional for image-to-video (the page: "required for text-to-video").
+
+Picking the video: a finished body may carry a cover image beside the video
+(`output: {cover_url: ....jpg, video_url: ....mp4}`), so image URLs (by extension, or under a
+cover/thumbnail/poster/image key) are never taken as the video; a URL without an extension is
+accepted under a video-ish key (`video_url`, `media`, ...) or inside an output/result object.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping
+from dataclasses import replace
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -40,12 +48,15 @@ class ApiInOne(Adapter):
             "text-to-video": ModeSpec("text-to-video", prompt_max=5000, output_duration=_CLIP_SECONDS,
                                       price=_PRICE),
             "image-to-video": ModeSpec("image-to-video", prompt_max=5000, images=(1, None),
-                                       output_duration=_CLIP_SECONDS, price=_PRICE),
+                                       output_duration=_CLIP_SECONDS, price=_PRICE,
+                                       prompt_required=False, note="prompt optional"),
         }, per_call_billing=True, note="24 credits (~$0.048) per video; no duration/resolution knobs"),
     }
 
     def build_submit(self, request: VideoRequest, base_url: str, key: Secret) -> httpx.Request:
-        body: dict[str, Any] = {"model": f"grok-imagine/{request.mode}", "prompt": request.prompt}
+        body: dict[str, Any] = {"model": f"grok-imagine/{request.mode}"}
+        if request.prompt.strip() or request.mode == "text-to-video":
+            body["prompt"] = request.prompt
         if "image_urls" in request.params:
             body["image_urls"] = list(request.params["image_urls"])
         return self.json_request("POST", self.url(base_url, "/api/v1/videos/generations"), key, body)
@@ -77,12 +88,17 @@ class ApiInOne(Adapter):
     def build_poll(self, task_id: str, base_url: str, key: Secret) -> httpx.Request:
         return self.json_request("GET", self.url(base_url, f"/api/v1/tasks/{path_segment(task_id)}"), key)
 
+    # `IN_PROGRESS` belongs to a common gateway vocabulary (NOT_START, SUBMITTED, QUEUED,
+    # IN_PROGRESS, SUCCESS, FAILURE; PROVIDERS.md additions), so those words are read too
     _STATES = {
         "in_progress": State.RUNNING, "processing": State.RUNNING, "running": State.RUNNING,
         "pending": State.QUEUED, "queued": State.QUEUED, "submitted": State.QUEUED,
+        "not_start": State.QUEUED,
         "completed": State.SUCCEEDED, "succeeded": State.SUCCEEDED, "success": State.SUCCEEDED,
-        "failed": State.FAILED, "error": State.FAILED, "cancelled": State.FAILED,
+        "failed": State.FAILED, "failure": State.FAILED, "error": State.FAILED,
+        "cancelled": State.FAILED,
     }
+    failure_billing_note = "not documented; a video costs 24 credits (~$0.048)"
 
     def parse_poll(self, response: httpx.Response) -> TaskStatus:
         body = self._body(response)
@@ -92,18 +108,22 @@ class ApiInOne(Adapter):
             raw, data = _status_of(body), body  # the task itself at the top level
         if raw is None:
             raise self.unexpected(response, "no status or state field found (looked in data and at top level)")
-        state = self.map_state(raw, self._STATES, response)
-        urls = tuple(dict.fromkeys(_video_urls(data)))
+        urls = video_urls(data)
+        state = self.state_of(raw, self._STATES)
+        if state is None:
+            status = self.unknown_word(response, raw, self._STATES)
+            return replace(status, video_urls=urls) if urls else status
         if state is State.SUCCEEDED and not urls:
-            raise self.unexpected(response, "status is completed but no video URL was found in the reply")
+            return self.unrecognised(response, "status is completed but no video URL was found in the reply",
+                                     raw, state=State.UNKNOWN)
         code = message = None
         error = data.get("error")
         if isinstance(error, dict):
-            code, message = error.get("code"), error.get("message")
+            code, message = text(error.get("code")), text(error.get("message"))
         elif isinstance(error, str):
             message = error
-        if state is State.FAILED and not message:
-            message = data.get("message") or "generation failed"
+        if state is State.FAILED:
+            code, message = self.failure(code, message or text(data.get("message")) or "generation failed")
         progress = data.get("progress")
         return TaskStatus(
             state=state,
@@ -113,12 +133,15 @@ class ApiInOne(Adapter):
             error_message=text(message),
             created_at=parse_time(data.get("created_at")),
             completed_at=parse_time(data.get("completed_at")),
-            raw_status=str(raw),
+            raw_status=text(raw),
         )
 
 
 _VIDEO_SUFFIXES = (".mp4", ".webm", ".mov", ".m4v")
+_IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".avif", ".heic")
 _RESULT_KEYS = ("output", "result", "results", "outputs", "video", "videos")
+_IMAGE_KEYS = ("cover", "thumb", "poster", "image", "preview", "snapshot", "frame")
+_VIDEO_KEYS = ("video", "media", "mp4")
 
 
 def _status_of(node: Mapping[str, Any]) -> Any:
@@ -127,40 +150,45 @@ def _status_of(node: Mapping[str, Any]) -> Any:
     return raw if raw is not None else node.get("state")
 
 
-def _video_urls(node: Any, under_result: bool = False, depth: int = 0,
-                url_key: bool = False) -> Iterator[str]:
-    """URL strings that look like results: in a *url* key (or a list under one) with a video
-    suffix, or anywhere under an output/result object. Strings holding JSON (APIXO-style
-    `resultJson`) are read as JSON."""
-    if depth > 5:
+def video_urls(node: Any) -> tuple[str, ...]:
+    """The video URLs of a finished reply, surest first: a video extension or a video-ish key
+    (a URL without extension is accepted there), then URLs under an output/result object.
+    Image URLs (by extension or by a cover/thumbnail/... key) are never taken. Pure."""
+    strong: list[str] = []
+    weak: list[str] = []
+    for url, keys in _url_strings(node, ()):
+        path = urlsplit(url).path.lower()
+        if path.endswith(_IMAGE_SUFFIXES) or any(bit in k for k in keys for bit in _IMAGE_KEYS):
+            continue
+        if path.endswith(_VIDEO_SUFFIXES) or any(bit in k for k in keys for bit in _VIDEO_KEYS):
+            strong.append(url)
+        elif _under_result(keys):
+            weak.append(url)
+    return tuple(dict.fromkeys(strong + weak))
+
+
+def _under_result(keys: tuple[str, ...]) -> bool:
+    return any(k in _RESULT_KEYS or k.startswith("result") for k in keys)
+
+
+def _url_strings(node: Any, keys: tuple[str, ...], depth: int = 0) -> Iterator[tuple[str, tuple[str, ...]]]:
+    """Every http(s) URL string in `node` with the (lower-cased) keys on its path. Strings
+    holding JSON (APIXO-style `resultJson`) are read as JSON."""
+    if depth > 6:
         return
-    if isinstance(node, Mapping):
+    if isinstance(node, str):
+        value = node.strip()
+        if value.startswith(("{", "[")):
+            try:
+                parsed = json.loads(value)
+            except (ValueError, RecursionError):
+                return
+            yield from _url_strings(parsed, keys, depth + 1)
+        elif value.lower().startswith(("https://", "http://")):
+            yield value, keys
+    elif isinstance(node, Mapping):
         for key, value in node.items():
-            key_l = str(key).lower()
-            inside = under_result or key_l in _RESULT_KEYS or key_l.startswith("result")
-            if isinstance(value, str) and value.lstrip().startswith(("{", "[")):
-                try:
-                    value = json.loads(value)
-                except ValueError:
-                    continue
-            if isinstance(value, str):
-                if _is_result_url(value, inside, "url" in key_l):
-                    yield value
-            else:
-                yield from _video_urls(value, inside, depth + 1, "url" in key_l)
+            yield from _url_strings(value, (*keys, str(key).lower()), depth + 1)
     elif isinstance(node, list):
         for item in node:
-            if isinstance(item, str):
-                if _is_result_url(item, under_result, url_key):
-                    yield item
-            else:
-                yield from _video_urls(item, under_result, depth + 1, url_key)
-
-
-def _is_result_url(text: str, under_result: bool, url_key: bool) -> bool:
-    return _looks_like_url(text) and (
-        under_result or (url_key and text.lower().split("?")[0].endswith(_VIDEO_SUFFIXES)))
-
-
-def _looks_like_url(text: str) -> bool:
-    return text.startswith(("https://", "http://"))
+            yield from _url_strings(item, keys, depth + 1)

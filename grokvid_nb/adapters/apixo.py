@@ -92,26 +92,32 @@ class Apixo(Adapter):
         data = body.get("data")
         if not isinstance(data, dict):
             raise self.unexpected(response, "no data object in the status reply")
-        state = self.map_state(data.get("state"), self._STATES, response)
+        word = data.get("state")
+        state = self.state_of(word, self._STATES)
+        if state is None:
+            return self.unknown_word(response, word, self._STATES)
         urls: tuple[str, ...] = ()
         if state is State.SUCCEEDED:
             raw = data.get("resultJson")
             try:
                 result = json.loads(raw) if isinstance(raw, str) else raw
-            except json.JSONDecodeError:
-                raise self.unexpected(response, "resultJson is not valid JSON") from None
+            except (json.JSONDecodeError, RecursionError):
+                result = None
             urls = field_list(result.get("resultUrls")) if isinstance(result, dict) else ()
             if not urls:
-                raise self.unexpected(response, "state is success but resultJson has no resultUrls")
+                return self.unrecognised(response, "state is success but resultJson has no resultUrls",
+                                         word, state=State.UNKNOWN)
+        code, message = text(data.get("failCode")), text(data.get("failMsg"))
+        if state is State.FAILED:
+            code, message = self.failure(code, message or "generation failed")
         return TaskStatus(
             state=state,
             progress=100.0 if state is State.SUCCEEDED else None,
             video_urls=urls,
-            error_code=text(data.get("failCode")),
-            error_message=text(data.get("failMsg")) or (
-                "generation failed" if state is State.FAILED else None),
+            error_code=code,
+            error_message=message,
             created_at=parse_time(data.get("createTime")),
             completed_at=parse_time(data.get("completeTime")),
             processing_s=cost_ms / 1000.0 if (cost_ms := number(data.get("costTime"))) is not None else None,
-            raw_status=data.get("state"),
+            raw_status=text(word),
         )

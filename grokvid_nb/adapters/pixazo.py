@@ -3,8 +3,9 @@
 Submit `POST /grok-imagine-video-<kind>/v1/grok-imagine-video-<kind>-request` for kind
 text-to-video, image-to-video, edit-video, reference-to-video, with the key in
 `Ocp-Apim-Subscription-Key`; reply `{request_id, status: "QUEUED", polling_url}`. Poll
-`GET /v2/requests/status/{request_id}`: QUEUED, PROCESSING, COMPLETED, FAILED, ERROR (ERROR is
-not charged); `output.media_url` is a list.
+`GET /v2/requests/status/{request_id}`: QUEUED, PROCESSING, COMPLETED, FAILED, ERROR;
+`output.media_url` is a list. Only ERROR ("system error") is not charged: FAILED is (the seed's
+status tables; PROVIDERS.md additions), so a FAILED job's cost is estimated from the price table.
 """
 
 from __future__ import annotations
@@ -41,6 +42,8 @@ class Pixazo(Adapter):
     default_base_url = "https://gateway.pixazo.ai"
     default_model = "grok-imagine-video"
     polling = PollingPrior(first_poll=10.0, typical=(15.0, 110.0), interval=5.0)
+    failure_billing = "charged"
+    failure_billing_note = "FAILED is charged; ERROR (a system error) is not"
     models: ClassVar[Mapping[str, ModelSpec]] = {
         "grok-imagine-video": ModelSpec("grok-imagine-video", {
             "text-to-video": ModeSpec(
@@ -94,25 +97,31 @@ class Pixazo(Adapter):
         if not isinstance(body, dict):
             raise self.unexpected(response, "expected a JSON object")
         raw = body.get("status")
-        state = self.map_state(raw, self._STATES, response)
+        state = self.state_of(raw, self._STATES)
+        if state is None:
+            return self.unknown_word(response, raw, self._STATES)
         output = mapping(body.get("output"))
         urls = field_list(output.get("media_url"))
         if state is State.SUCCEEDED and not urls:
-            raise self.unexpected(response, "status is COMPLETED but output.media_url is empty")
+            return self.unrecognised(response, "status is COMPLETED but output.media_url is empty",
+                                     raw, state=State.UNKNOWN)
         error = body.get("error")
         message = text(error.get("message") if isinstance(error, dict) else error)
-        code = None
+        code = billing = None
         if state is State.FAILED:
-            code = str(raw).upper()  # FAILED is charged, ERROR is a system error and is not
-            message = message or ("system error (not charged)" if code == "ERROR" else "generation failed")
+            word = str(raw).strip().upper()
+            billing = "not charged" if word == "ERROR" else "charged"
+            code, message = self.failure(word, message or (
+                "system error" if word == "ERROR" else "generation failed"))
+            message = f"{message} ({word}: {billing})"
         return TaskStatus(
             state=state,
             progress=100.0 if state is State.SUCCEEDED else None,
             video_urls=urls,
-            cost_usd=0.0 if code == "ERROR" else None,
             error_code=code,
             error_message=message,
             created_at=parse_time(body.get("created_at")),
             completed_at=parse_time(body.get("completed_at")),
-            raw_status=raw,
+            raw_status=text(raw),
+            billing=billing,
         )

@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 import httpx
 
 from .._secrets import Secret
-from .._types import State, TaskStatus, VideoRequest
+from .._types import MODERATED, State, TaskStatus, VideoRequest
 from ._adapter import Adapter
 from ._reply import field_list, mapping, number, parse_time, path_segment, text
 from ._spec import ModelSpec, ModeSpec, PollingPrior, Price
@@ -24,31 +24,48 @@ TICKS_PER_USD = 10_000_000_000
 
 _RATIOS = ("16:9", "9:16", "1:1", "4:3", "3:4", "3:2", "2:3")
 _RESOLUTIONS = ("480p", "720p")
-_PRICE = Price(per_second={"480p": 0.05, "720p": 0.07})
+_SOURCES = ("http", "https", "data")  # public URLs or base64 data URIs (docs.x.ai)
+# docs.x.ai pricing: input images cost $0.002 each (the reported cost includes them)
+_PRICE = Price(per_second={"480p": 0.05, "720p": 0.07}, per_input_image=0.002)
+# grok-imagine-video-1.5-preview (several independent pages, 2026-06; PROVIDERS.md additions)
+_PREVIEW_PRICE = Price(per_second={"480p": 0.08, "720p": 0.14}, per_input_image=0.01)
+#: docs.x.ai/developers/model-capabilities/video/reference-to-video: "The maximum duration
+#: allowed when using reference images is 10 seconds" (newer than seed 003's 1-15 s for all)
+MAX_REFERENCE_S = 10
+
+
+def _image_to_video(price: Price, note: str = "") -> ModeSpec:
+    # no default ratio: the provider follows the image (a fixed 16:9 would crop portraits)
+    return ModeSpec("image-to-video", durations=range(1, 16), default_duration=6,
+                    aspect_ratios=_RATIOS, resolutions=_RESOLUTIONS, default_resolution="480p",
+                    images=(1, 1), image_schemes=_SOURCES, price=price,
+                    note=note or "aspect ratio follows the image unless given")
 
 
 def _modes(price: Price) -> dict[str, ModeSpec]:
     common: dict[str, Any] = dict(
         resolutions=_RESOLUTIONS, default_resolution="480p", price=price,
     )
-    timed: dict[str, Any] = dict(
-        common, durations=range(1, 16), default_duration=6,
-        aspect_ratios=_RATIOS, default_aspect_ratio="16:9",
-    )
+    ratios: dict[str, Any] = dict(common, aspect_ratios=_RATIOS, default_aspect_ratio="16:9")
     return {
-        "text-to-video": ModeSpec("text-to-video", **timed),
-        "image-to-video": ModeSpec("image-to-video", images=(1, 1),
-                                   image_schemes=("http", "https", "data"), **timed),
+        "text-to-video": ModeSpec("text-to-video", durations=range(1, 16), default_duration=6,
+                                  **ratios),
+        "image-to-video": _image_to_video(price),
         "reference-to-video": ModeSpec(
-            "reference-to-video", images=(1, 7), image_schemes=("http", "https", "data"),
-            note="refer to images as <IMAGE_1>..<IMAGE_7> in the prompt", **timed),
-        "edit": ModeSpec("edit", video_input=True, price=Price(),
-                         note="source video at most 8.7 s; cost is reported when done"),
+            "reference-to-video", durations=range(1, MAX_REFERENCE_S + 1), default_duration=6,
+            images=(1, 7), image_schemes=_SOURCES,
+            note="1-10 s with reference images (docs.x.ai reference-to-video page, newer than "
+                 "seed 003's 1-15 s); refer to images as <IMAGE_1>..<IMAGE_7> in the prompt",
+            **ratios),
+        "edit": ModeSpec("edit", video_input=True, video_schemes=_SOURCES, price=Price(),
+                         note="source video (URL or base64 data URI) at most 8.7 s; cost is "
+                              "reported when done"),
         # docs.x.ai: extensions take no aspect_ratio/resolution (the output matches the input)
-        "extend": ModeSpec("extend", video_input=True, durations=range(2, 11), default_duration=6,
-                           price=Price(),
-                           note="extension 2-10 s; source video 2-15 s; output keeps the "
-                                "source's ratio and resolution; cost is reported when done"),
+        "extend": ModeSpec("extend", video_input=True, video_schemes=_SOURCES,
+                           durations=range(2, 11), default_duration=6, price=Price(),
+                           note="extension 2-10 s; source video 2-15 s (URL or base64 data URI); "
+                                "output keeps the source's ratio and resolution; cost is reported "
+                                "when done"),
     }
 
 
@@ -64,12 +81,18 @@ class XAI(Adapter):
     reports_cost = True
     polling = PollingPrior(first_poll=10.0, typical=(20.0, 60.0), interval=5.0)
     rate_limits = ((1, 1.0), (60, 60.0))
+    failure_billing_note = ("xAI bills per second of output; a failed job's cost is not "
+                            "documented; a moderated job reports its cost when it has one")
     models: ClassVar[Mapping[str, ModelSpec]] = {
         "grok-imagine-video": ModelSpec("grok-imagine-video", _modes(_PRICE)),
-        "grok-imagine-video-1.5": ModelSpec(
-            "grok-imagine-video-1.5", _modes(Price()), note="price not published; cost is reported"),
-        "grok-imagine-video-1.5-lite": ModelSpec(
-            "grok-imagine-video-1.5-lite", _modes(Price()), note="price not published; cost is reported"),
+        # public material (2026-06) describes only this 1.5 id, image-to-video only; nothing
+        # public on "-1.5" or "-1.5-lite", so they are not offered (PROVIDERS.md additions)
+        "grok-imagine-video-1.5-preview": ModelSpec(
+            "grok-imagine-video-1.5-preview",
+            {"image-to-video": _image_to_video(
+                _PREVIEW_PRICE, "image-to-video only (public pages, 2026-06); aspect ratio "
+                "follows the image unless given")},
+            note="preview model: $0.08/s 480p, $0.14/s 720p, +$0.01 per input image"),
     }
 
     _PATHS = {"edit": "/v1/videos/edits", "extend": "/v1/videos/extensions"}
@@ -77,7 +100,7 @@ class XAI(Adapter):
     def build_submit(self, request: VideoRequest, base_url: str, key: Secret) -> httpx.Request:
         p = request.params
         body: dict[str, Any] = {"model": request.model, "prompt": request.prompt}
-        for name in ("duration", "resolution", "aspect_ratio"):
+        for name in ("duration", "resolution", "aspect_ratio"):  # absent ones: the provider decides
             if name in p:
                 body[name] = p[name]
         if request.mode == "image-to-video":
@@ -111,22 +134,28 @@ class XAI(Adapter):
         body = self.read_json(response)
         if not isinstance(body, dict):
             raise self.unexpected(response, "expected a JSON object")
-        state = self.map_state(body.get("status"), self._STATES, response)
+        raw = body.get("status")
+        state = self.state_of(raw, self._STATES)
+        if state is None:
+            return self.unknown_word(response, raw, self._STATES)
         video = mapping(body.get("video"))
         urls = field_list(video.get("url"))
-        if state is State.SUCCEEDED and not urls:
-            raise self.unexpected(response, "status is done but video.url is missing")
         usage = mapping(body.get("usage"))
         ticks = number(usage.get("cost_in_usd_ticks"))
         cost = ticks / TICKS_PER_USD if ticks is not None else None
+        if state is State.SUCCEEDED and not urls:
+            if video.get("respect_moderation") is False:
+                return self._moderated(body, video, cost)
+            return self.unrecognised(response, "status is done but video.url is missing", raw,
+                                     state=State.UNKNOWN, cost_usd=cost)
         code = message = None
         error = body.get("error")
         if isinstance(error, dict):
-            code, message = error.get("code"), error.get("message")
+            code, message = text(error.get("code")), text(error.get("message"))
         elif isinstance(error, str):
             message = error
-        if state is State.FAILED and not message:
-            message = "generation failed (often content moderation)"
+        if state is State.FAILED:
+            code, message = self.failure(code, message or "generation failed")
         if state is State.EXPIRED and not message:
             message = "the request expired before the video was made"
         progress = body.get("progress")
@@ -140,5 +169,20 @@ class XAI(Adapter):
             created_at=parse_time(body.get("created_at")),
             completed_at=parse_time(body.get("completed_at")),
             video_duration=number(video.get("duration")),
-            raw_status=body.get("status"),
+            raw_status=text(raw),
         )
+
+    def _moderated(self, body: dict[str, Any], video: dict[str, Any], cost: float | None) -> TaskStatus:
+        """`done` without a URL and `respect_moderation: false`: moderation blocked the video
+        (xai-sdk checks this flag). Its cost is the reported one, when there is one."""
+        money = (f"xAI reported a cost of ${cost:.4g} for it" if cost is not None
+                 else "xAI reported no cost for it; whether it was charged is unknown")
+        return TaskStatus(
+            state=State.FAILED, progress=number(body.get("progress")), cost_usd=cost,
+            error_code=MODERATED,
+            error_message=f"xAI's content moderation blocked the video (status done, no URL, "
+                          f"respect_moderation false); {money}",
+            created_at=parse_time(body.get("created_at")),
+            completed_at=parse_time(body.get("completed_at")),
+            video_duration=number(video.get("duration")), raw_status=text(body.get("status")),
+            billing="charged" if cost else None)

@@ -1,10 +1,13 @@
 """XingChaoYiQing: four `grok_video3*` models behind an OpenAI-style gateway.
 
-The provider's page lost its base URL, so the base is required configuration
-(`base_url=` or `XINGCHAO_BASE_URL`). Submit `POST {base}/v1/grok/videos`; reply
-`{id, object: "video", created_at, model, status: "queued", error: null}`. Poll
-`GET {base}/v1/result/{id}`: queued | processing | completed | failed, `video_url` when done.
-No prices are published, so cost is unknown unless configured.
+Base URL `https://zcbservice.aizfw.cn/kyyReactApiServer` (docs.xingchaoyiqing.com
+api-reference/video/grok-create and grok-query, same on docs.globalaiopc.com; the seed page had
+lost it); `XINGCHAO_BASE_URL` or `base_url=` override it. Submit `POST {base}/v1/grok/videos`;
+reply `{id, object: "video", created, model, status: "queued", error: null}`. Poll
+`GET {base}/v1/result/{id}`: queued | processing | completed | failed, `video_url` (null until
+done), `actualDuration`, `error` (a string). Jobs take 2-8 minutes and the page asks for polls
+30-60 s apart; result URLs are valid for about 24 hours. No prices are published, so cost is
+unknown unless configured.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import httpx
 from .._secrets import Secret
 from .._types import State, TaskStatus, VideoRequest
 from ._adapter import Adapter
-from ._reply import field_list, number, parse_time, path_segment
+from ._reply import field_list, number, parse_time, path_segment, text
 from ._spec import ModelSpec, ModeSpec, PollingPrior
 
 _RES = ("480p", "720p")
@@ -26,9 +29,9 @@ _RES = ("480p", "720p")
 def _model(name: str, *, per_call: bool, note: str = "", **mode: Any) -> ModelSpec:
     images = mode.pop("images", (1, 7))
     schemes = mode.pop("image_schemes", ("http", "https", "data"))
-    text = ModeSpec("text-to-video", **mode)
-    image = ModeSpec("image-to-video", images=images, image_schemes=schemes, **mode)
-    return ModelSpec(name, {"text-to-video": text, "image-to-video": image},
+    t2v = ModeSpec("text-to-video", **mode)
+    i2v = ModeSpec("image-to-video", images=images, image_schemes=schemes, **mode)
+    return ModelSpec(name, {"text-to-video": t2v, "image-to-video": i2v},
                      per_call_billing=per_call, note=note)
 
 
@@ -39,10 +42,12 @@ class XingChao(Adapter):
     url_ttl_s = 24 * 3600  # result URLs are typically valid for 24 hours
     title = "XingChaoYiQing"
     env_var = "XINGCHAO_API_KEY"
-    default_base_url = None
+    default_base_url = "https://zcbservice.aizfw.cn/kyyReactApiServer"
     base_url_env = "XINGCHAO_BASE_URL"
     default_model = "grok_video3"
-    polling = PollingPrior(first_poll=20.0, typical=(60.0, 120.0), interval=5.0)
+    # grok-create/grok-query: 6-10 s clips take 2-4 min, 20-30 s clips 4-8 min, pro 3-6 min;
+    # "recommended polling interval: 30-60 seconds" (the engine's POLL_POLICIES refine by length)
+    polling = PollingPrior(first_poll=120.0, typical=(120.0, 480.0), interval=30.0)
     models: ClassVar[Mapping[str, ModelSpec]] = {
         "grok_video3": _model(
             "grok_video3", per_call=False, durations=range(6, 31), default_duration=10,
@@ -58,11 +63,17 @@ class XingChao(Adapter):
             aspect_ratios=("16:9", "9:16", "1:1"), default_aspect_ratio="16:9",
             resolutions=_RES, default_resolution="720p", images=(1, 5),
             image_schemes=("http", "https"), note="public image URLs only (no base64)"),
+        # The provider's current page (docs.xingchaoyiqing.com/api-reference/video/grok-create,
+        # 2026-11) says a fixed 10 s at 720p only; the older seed page said 6 or 10 s at
+        # 480p/720p. The newer page wins (PROVIDERS.md additions, 2026-11-30).
         "grok_video3_stable": _model(
-            "grok_video3_stable", per_call=True, durations=(6, 10), default_duration=10,
+            "grok_video3_stable", per_call=True, durations=(10,), default_duration=10,
             aspect_ratios=("16:9", "9:16", "3:2", "2:3", "1:1"), default_aspect_ratio="16:9",
-            resolutions=_RES, default_resolution="720p", images=(1, 7),
-            image_schemes=("http", "https"), note="public image URLs only; billed per call"),
+            resolutions=("720p",), default_resolution="720p", images=(1, 7),
+            image_schemes=("http", "https"),
+            note="fixed 10 s at 720p (provider's current grok-create page, 2026-11; the older "
+                 "page said 6 or 10 s at 480p/720p: the newer page wins); public image URLs "
+                 "only; billed per call"),
     }
 
     def build_submit(self, request: VideoRequest, base_url: str, key: Secret) -> httpx.Request:
@@ -97,15 +108,19 @@ class XingChao(Adapter):
         body = self.read_json(response)
         if not isinstance(body, dict):
             raise self.unexpected(response, "expected a JSON object")
-        state = self.map_state(body.get("status"), self._STATES, response)
+        raw = body.get("status")
+        state = self.state_of(raw, self._STATES)
+        if state is None:
+            return self.unknown_word(response, raw, self._STATES)
         urls = field_list(body.get("video_url"))
         if state is State.SUCCEEDED and not urls:
-            raise self.unexpected(response, "status is completed but video_url is missing")
+            return self.unrecognised(response, "status is completed but video_url is missing", raw,
+                                     state=State.UNKNOWN)
         code, message = None, None
         if body.get("error"):
             code, message = self.error_details(body)
-        if state is State.FAILED and not message:
-            message = "generation failed"
+        if state is State.FAILED:
+            code, message = self.failure(code, message or "generation failed")
         progress = body.get("progress")
         return TaskStatus(
             state=state,
@@ -115,5 +130,6 @@ class XingChao(Adapter):
             error_message=message,
             created_at=parse_time(body.get("created_at") or body.get("created")),
             completed_at=parse_time(body.get("completed_at")),
-            raw_status=body.get("status"),
+            video_duration=number(body.get("actualDuration")),
+            raw_status=text(raw),
         )

@@ -21,7 +21,9 @@ from typing import Any
 import httpx
 import pytest
 
+from grokvid_nb._exceptions import ProviderResponseError
 from grokvid_nb._secrets import Secret
+from grokvid_nb._types import State
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -81,3 +83,36 @@ def reply() -> Callable[..., httpx.Response]:
             return httpx.Response(status, text=text, headers=headers)
         return httpx.Response(status, json=body, headers=headers)
     return make
+
+
+#: The one generic body whose status is a word outside every vocabulary: read as unrecognised.
+UNKNOWN_WORD_BODY = dict(GENERIC_MALFORMED)["unknown_status"]
+
+
+def check_malformed(adapter: Any, reply: Callable[..., httpx.Response], body: str) -> None:
+    """Submit replies that are not the documented shape raise `ProviderResponseError`; so do
+    poll replies, except a status *word* outside the vocabulary, which is an unrecognised
+    status (UNKNOWN, quoting the word), never another exception."""
+    with pytest.raises(ProviderResponseError) as info:
+        adapter.parse_submit(reply(200, text=body))
+    assert info.value.provider == adapter.name
+    if body == UNKNOWN_WORD_BODY:
+        status = adapter.parse_poll(reply(200, text=body))
+        assert status.state is State.UNKNOWN and status.error_code == "unrecognised_reply"
+        assert "weird_status_word" in (status.unrecognised or "")
+        return
+    with pytest.raises(ProviderResponseError) as info:
+        adapter.parse_poll(reply(200, text=body))
+    assert info.value.provider == adapter.name
+
+
+def assert_unrecognised(status: Any, state: State, *fragments: str) -> None:
+    """An unrecognised reply: the marker, the state, and the message quoting `fragments` and
+    answering the money question."""
+    assert status.state is state
+    assert status.error_code == "unrecognised_reply"
+    assert status.unrecognised is not None and status.error_message is not None
+    for fragment in fragments:
+        assert fragment in status.unrecognised, fragment
+    assert status.error_message.startswith(status.unrecognised)
+    assert "charged it is unknown" in status.error_message

@@ -10,6 +10,8 @@ from grokvid_nb import _exceptions as E
 from grokvid_nb._types import State
 from grokvid_nb.adapters import get_adapter
 
+from .conftest import assert_unrecognised, check_malformed
+
 BASE = "https://apiin.one"
 TASK = "n31xxxx_grokvid"
 
@@ -76,8 +78,10 @@ def test_completed(apiinone, fixture, reply):
 def test_failed(apiinone, fixture, reply):
     status = apiinone.parse_poll(reply(200, fixture("apiinone_failed")))
     assert status.state is State.FAILED
-    assert status.error_code == "content_policy_violation"
-    assert "content safety" in status.error_message
+    # moderation is its own outcome; the provider's code stays in the message
+    assert status.error_code == "moderated"
+    assert status.error_message == ("API in One's content moderation blocked the video: Your request "
+                                    "was rejected by the content safety system [content_policy_violation]")
 
 
 @pytest.mark.parametrize("word, state", [
@@ -133,17 +137,13 @@ def test_failed_task_at_top_level_is_a_failure_not_an_http_error(apiinone, reply
 # ---- malformed replies --------------------------------------------------------------------
 
 def test_generic_malformed_submit_and_poll(apiinone, reply, generic_malformed):
-    for parse in (apiinone.parse_submit, apiinone.parse_poll):
-        with pytest.raises(E.ProviderResponseError) as info:
-            parse(reply(200, text=generic_malformed))
-        assert info.value.provider == "apiinone"
+    check_malformed(apiinone, reply, generic_malformed)
 
 
 def test_completed_without_url_says_so(apiinone, reply):
     body = {"code": 200, "data": {"task_id": TASK, "status": "completed", "credits_used": 24}}
-    with pytest.raises(E.ProviderResponseError) as info:
-        apiinone.parse_poll(reply(200, body))
-    assert "no video URL" in str(info.value) and '"credits_used":24' in str(info.value)
+    status = apiinone.parse_poll(reply(200, body))
+    assert_unrecognised(status, State.UNKNOWN, "no video URL", '"credits_used":24')
 
 
 def test_missing_status_says_where_it_looked(apiinone, reply):
@@ -152,9 +152,8 @@ def test_missing_status_says_where_it_looked(apiinone, reply):
 
 
 def test_unknown_status_is_quoted(apiinone, reply):
-    with pytest.raises(E.ProviderResponseError) as info:
-        apiinone.parse_poll(reply(200, {"code": 200, "data": {"task_id": TASK, "status": "SLEEPING"}}))
-    assert "'SLEEPING'" in str(info.value) and TASK in str(info.value)
+    status = apiinone.parse_poll(reply(200, {"code": 200, "data": {"task_id": TASK, "status": "SLEEPING"}}))
+    assert_unrecognised(status, State.UNKNOWN, "'SLEEPING'", TASK)
 
 
 def test_submit_without_task_id(apiinone, reply):
@@ -203,3 +202,52 @@ def test_retry_after(apiinone, reply):
         apiinone.parse_submit(reply(429, {"error": {"code": 429, "message": "slow"}},
                                     headers={"Retry-After": "9"}))
     assert info.value.retry_after == 9.0
+
+
+# ---- issue 10: reality beyond the sandbox ----------------------------------------------------
+
+@pytest.mark.parametrize("word, state", [("SUCCESS", State.SUCCEEDED), ("FAILURE", State.FAILED),
+                                         ("NOT_START", State.QUEUED), ("SUBMITTED", State.QUEUED)])
+def test_gateway_vocabulary(apiinone, reply, word, state):
+    """Item 4: IN_PROGRESS belongs to a gateway vocabulary whose terminal words are SUCCESS/FAILURE."""
+    data = {"task_id": TASK, "status": word, "output": {"video_url": "https://cdn.example/v.mp4"}}
+    status = apiinone.parse_poll(reply(200, {"code": 200, "data": data}))
+    assert status.state is state and status.unrecognised is None
+
+
+def test_unrecognised_finished_word_keeps_what_came_back(apiinone, reply):
+    """Item 4: `done` is not in the vocabulary: unknown, quoting the reply, URLs kept."""
+    data = {"task_id": TASK, "status": "done", "output": {"video_url": "https://cdn.example/v.mp4"}}
+    status = apiinone.parse_poll(reply(200, {"code": 200, "data": data}))
+    assert_unrecognised(status, State.UNKNOWN, "'done'", "https://cdn.example/v.mp4")
+    assert status.video_urls == ("https://cdn.example/v.mp4",)
+    assert "24 credits" in (status.error_message or "")  # the money question, as documented
+
+
+@pytest.mark.parametrize("output, expected", [
+    ({"cover_url": "https://cdn.example/t.jpg", "video_url": "https://cdn.example/t.mp4"},
+     ("https://cdn.example/t.mp4",)),
+    ({"cover_url": "https://cdn.example/t.jpg", "video_url": "https://cdn.example/t.mp4",
+      "video_urls": ["https://cdn.example/t.mp4"]}, ("https://cdn.example/t.mp4",)),
+    ({"thumbnail_url": "https://cdn.example/abc", "video_url": "https://cdn.example/def"},
+     ("https://cdn.example/def",)),
+    ({"cover_url": "https://cdn.example/t.png"}, ()),
+    ({"url": "https://cdn.example/plain"}, ("https://cdn.example/plain",)),
+])
+def test_the_video_is_picked_not_the_cover(apiinone, reply, output, expected):
+    """Item 5: a cover image beside the video is never taken as the video; a URL without an
+    extension under a video-ish key (or inside output) is accepted."""
+    data = {"task_id": TASK, "status": "completed", "output": output}
+    status = apiinone.parse_poll(reply(200, {"code": 200, "data": data}))
+    assert status.video_urls == expected
+    assert status.state is (State.SUCCEEDED if expected else State.UNKNOWN)
+
+
+def test_image_to_video_prompt_is_optional(apiinone, key):
+    """Item 10: the page says the prompt is required only for text-to-video."""
+    request = apiinone.validate("", image_url="https://example.com/a.png")
+    body = json.loads(apiinone.build_submit(request, "https://apiin.one", key).content)
+    assert body == {"model": "grok-imagine/image-to-video", "image_urls": ["https://example.com/a.png"]}
+    with pytest.raises(E.ValidationError) as info:
+        apiinone.validate("  ")
+    assert info.value.parameter == "prompt"

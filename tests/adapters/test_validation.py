@@ -50,9 +50,11 @@ def imgs(n: int) -> list[str]:
 CASES: list[tuple[str, str | None, str | None, dict[str, Any], Any]] = [
     # ---------------------------------------------------------------- xai
     ("xai", None, None, {}, {"duration": 6, "resolution": "480p", "aspect_ratio": "16:9"}),
-    ("xai", "grok-imagine-video-1.5", None, {}, None),
-    ("xai", "grok-imagine-video-1.5-lite", "text-to-video", {"duration": 15}, None),
-    ("xai", "grok-2-video", None, {}, err("model", "grok-imagine-video", "grok-imagine-video-1.5")),
+    ("xai", "grok-imagine-video-1.5", None, {}, err("model", "grok-imagine-video-1.5-preview")),
+    ("xai", "grok-imagine-video-1.5-lite", "text-to-video", {"duration": 15},
+     err("model", "grok-imagine-video, grok-imagine-video-1.5-preview")),
+    ("xai", "grok-imagine-video-1.5-preview", "text-to-video", {}, err("mode", "image-to-video")),
+    ("xai", "grok-2-video", None, {}, err("model", "grok-imagine-video", "grok-imagine-video-1.5-preview")),
     ("xai", None, "storyboard", {}, err("mode", "text-to-video", "image-to-video",
                                         "reference-to-video", "edit", "extend")),
     ("xai", None, None, {"duration": 1}, {"duration": 1}),
@@ -264,10 +266,11 @@ CASES: list[tuple[str, str | None, str | None, dict[str, Any], Any]] = [
      err("image_urls", "at most 5", shown="<6 URLs>")),
     ("xingchao", "grok_video3_max", None, {"image_urls": [DATA_URI]},
      err("image_urls", "http, https", shown=repr(DATA_URI))),
-    # grok_video3_stable: 6 or 10 s, five ratios, up to 7 public URLs
-    ("xingchao", "grok_video3_stable", None, {"duration": 6}, {"duration": 6}),
-    ("xingchao", "grok_video3_stable", None, {}, {"duration": 10}),
-    ("xingchao", "grok_video3_stable", None, {"duration": 8}, err("duration", "6, 10 s")),
+    # grok_video3_stable: a fixed 10 s at 720p (the newer page), five ratios, up to 7 public URLs
+    ("xingchao", "grok_video3_stable", None, {"duration": 6}, err("duration", "10 s")),
+    ("xingchao", "grok_video3_stable", None, {}, {"duration": 10, "resolution": "720p"}),
+    ("xingchao", "grok_video3_stable", None, {"duration": 8}, err("duration", "10 s")),
+    ("xingchao", "grok_video3_stable", None, {"resolution": "480p"}, err("resolution", "720p")),
     ("xingchao", "grok_video3_stable", None, {"aspect_ratio": "3:2"}, {"aspect_ratio": "3:2"}),
     ("xingchao", "grok_video3_stable", None, {"aspect_ratio": "4:3"},
      err("aspect_ratio", "16:9, 9:16, 3:2, 2:3, 1:1")),

@@ -13,6 +13,8 @@ from grokvid_nb import _exceptions as E
 from grokvid_nb._types import State
 from grokvid_nb.adapters import get_adapter
 
+from .conftest import assert_unrecognised, check_malformed
+
 BASE = "https://api.x.ai"
 PROMPT = "A coastal town at dawn, waves breaking gently on a rocky shore"
 TASK = "d97415a1-5796-b7ec-379f-4e6819e08fdf"
@@ -52,10 +54,69 @@ def test_text_to_video_defaults(xai, key):
                     "duration": 6, "resolution": "480p", "aspect_ratio": "16:9"}
 
 
-@pytest.mark.parametrize("model", ["grok-imagine-video-1.5", "grok-imagine-video-1.5-lite"])
-def test_newer_model_ids(xai, key, model):
-    body = json.loads(xai.build_submit(xai.validate("p", model=model), BASE, key).content)
-    assert body["model"] == model
+def test_models_are_the_public_ones(xai):
+    """Item 8: only ids public material describes; `-1.5`/`-1.5-lite` are gone."""
+    assert list(xai.models) == ["grok-imagine-video", "grok-imagine-video-1.5-preview"]
+    for gone in ("grok-imagine-video-1.5", "grok-imagine-video-1.5-lite"):
+        with pytest.raises(E.ValidationError) as info:
+            xai.validate("p", model=gone)
+        assert info.value.parameter == "model"
+
+
+def test_preview_is_image_to_video_only_with_its_prices(xai, key):
+    preview = "grok-imagine-video-1.5-preview"
+    assert list(xai.models[preview].modes) == ["image-to-video"]
+    with pytest.raises(E.ValidationError) as info:
+        xai.validate("p", model=preview)  # text-to-video implied
+    assert info.value.parameter == "mode" and "image-to-video" in info.value.allowed
+    request = xai.validate("p", model=preview, image_url="https://example.com/a.png", duration=5,
+                           resolution="720p")
+    spec = xai.mode_spec(preview, "image-to-video")
+    assert spec.estimate(request.params) == pytest.approx(5 * 0.14 + 0.01)
+    assert spec.estimate({**request.params, "resolution": "480p"}) == pytest.approx(5 * 0.08 + 0.01)
+    assert json.loads(xai.build_submit(request, BASE, key).content)["model"] == preview
+
+
+def test_reference_to_video_is_at_most_10_s(xai):
+    """Item 1: "The maximum duration allowed when using reference images is 10 seconds"."""
+    refs = ["https://example.com/a.png", "https://example.com/b.png"]
+    assert xai.validate("p", image_urls=refs, mode="reference-to-video", duration=10).params["duration"] == 10
+    for seconds in (11, 15):
+        with pytest.raises(E.ValidationError) as info:
+            xai.validate("p", image_urls=refs, mode="reference-to-video", duration=seconds)
+        assert info.value.parameter == "duration" and "1-10 s" in info.value.allowed
+
+
+def test_image_to_video_leaves_the_ratio_to_the_provider(xai, key):
+    """Item 10: no aspect_ratio given -> none sent (a fixed 16:9 would crop portrait images)."""
+    request = xai.validate("p", image_url="https://example.com/portrait.png")
+    assert "aspect_ratio" not in json.loads(xai.build_submit(request, BASE, key).content)
+    request = xai.validate("p", image_url="https://example.com/portrait.png", aspect_ratio="9:16")
+    assert json.loads(xai.build_submit(request, BASE, key).content)["aspect_ratio"] == "9:16"
+
+
+@pytest.mark.parametrize("mode", ["edit", "extend"])
+def test_edit_and_extend_take_base64_videos(xai, key, mode):
+    """Item 10: sources may be base64 data URIs (docs.x.ai)."""
+    uri = "data:video/mp4;base64,AAAAIGZ0eXBpc29t"
+    body = json.loads(xai.build_submit(xai.validate("p", mode=mode, video_url=uri), BASE, key).content)
+    assert body["video"] == {"url": uri}
+    for bad in ("data:image/png;base64,AAAA", "data:video/mp4;base64,%%%"):
+        with pytest.raises(E.ValidationError) as info:
+            xai.validate("p", mode=mode, video_url=bad)
+        assert info.value.parameter == "video_url"
+
+
+def test_done_without_url_and_moderation_flag_is_moderated(xai, reply):
+    """Item 3: `done`, no URL, `respect_moderation: false` -> moderated, with its reported cost."""
+    body = {"status": "done", "progress": 100, "usage": {"cost_in_usd_ticks": 3_000_000_000},
+            "video": {"url": None, "duration": 6, "respect_moderation": False}}
+    status = xai.parse_poll(reply(200, body))
+    assert status.state is State.FAILED and status.error_code == "moderated"
+    assert status.cost_usd == pytest.approx(0.30) and status.billing == "charged"
+    assert status.unrecognised is None
+    assert status.error_message == ("xAI's content moderation blocked the video (status done, no URL, "
+                                    "respect_moderation false); xAI reported a cost of $0.3 for it")
 
 
 @pytest.mark.parametrize("image", ["https://example.com/first-frame.jpg",
@@ -193,8 +254,9 @@ def test_failed_with_error_object(xai, fixture, reply):
     """A failed job is HTTP 200 with `status: failed` and `error: {code, message}`."""
     status = xai.parse_poll(reply(200, fixture("xai_failed_error")))
     assert status.state is State.FAILED
-    assert status.error_code == "content_moderated"
-    assert status.error_message == "The prompt was rejected by content moderation"
+    assert status.error_code == "moderated"
+    assert status.error_message == ("xAI (direct)'s content moderation blocked the video: The prompt "
+                                    "was rejected by content moderation [content_moderated]")
 
 
 def test_failed_without_details(xai, fixture, reply):
@@ -213,16 +275,7 @@ def test_expired(xai, reply):
 # ---- malformed replies --------------------------------------------------------------------
 
 def test_generic_malformed_submit_and_poll(xai, reply, generic_malformed):
-    for parse in (xai.parse_submit, xai.parse_poll):
-        with pytest.raises(E.ProviderResponseError) as info:
-            parse(reply(200, text=generic_malformed))
-        assert info.value.provider == "xai"
-        try:
-            parsed = json.loads(generic_malformed)
-        except (ValueError, TypeError):
-            parsed = None
-        expected = "expected JSON, got:" if parsed is None else "; the reply was:"
-        assert expected in str(info.value)
+    check_malformed(xai, reply, generic_malformed)
 
 
 def test_non_json_is_quoted(xai, reply):
@@ -231,17 +284,15 @@ def test_non_json_is_quoted(xai, reply):
 
 
 def test_unknown_status_is_quoted(xai, reply):
-    with pytest.raises(E.ProviderResponseError) as info:
-        xai.parse_poll(reply(200, {"status": "thinking_hard", "progress": 5}))
-    message = str(info.value)
-    assert "'thinking_hard'" in message
-    assert "pending" in message and "expired" in message  # what is known
-    assert '"progress":5' in message  # the body is quoted
+    status = xai.parse_poll(reply(200, {"status": "thinking_hard", "progress": 5}))
+    # what came back, what is known, and the body quoted
+    assert_unrecognised(status, State.UNKNOWN, "'thinking_hard'", "pending", "expired", '"progress":5')
 
 
 def test_done_without_url(xai, reply):
-    with pytest.raises(E.ProviderResponseError, match="video.url"):
-        xai.parse_poll(reply(200, {"status": "done", "video": {"duration": 6}}))
+    """Without `respect_moderation: false` the reason is unknown: unrecognised, not moderated."""
+    status = xai.parse_poll(reply(200, {"status": "done", "video": {"duration": 6}}))
+    assert_unrecognised(status, State.UNKNOWN, "status is done but video.url is missing")
 
 
 def test_submit_without_request_id(xai, reply):
