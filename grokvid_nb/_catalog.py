@@ -28,7 +28,10 @@ def priced_spec(adapter: Adapter, model: str | None, mode: str) -> ModeSpec:
 
 
 def providers() -> "pd.DataFrame":
-    """One row per (provider, model, mode): durations, resolutions, ratios, image limits, price."""
+    """One row per (provider, model, mode): durations, resolutions, ratios, image limits, price,
+    what a failed job costs (`failed_jobs`: charged / not charged / unknown, from the docs), how
+    long result URLs last, and a `note` (rules users need, and which source won where two
+    public pages disagree)."""
     import pandas as pd
 
     rows: list[dict[str, Any]] = []
@@ -45,6 +48,8 @@ def providers() -> "pd.DataFrame":
                     "mode": mode.mode,
                     "durations": mode.describe_durations(),
                     "default_duration": mode.default_duration,
+                    "default_aspect_ratio": mode.default_aspect_ratio or (
+                        "provider decides" if mode.aspect_ratios else "-"),
                     "resolutions": ", ".join(mode.resolutions) if mode.resolutions else "-",
                     "aspect_ratios": ", ".join(mode.aspect_ratios) if mode.aspect_ratios else "-",
                     "images": images,
@@ -53,9 +58,23 @@ def providers() -> "pd.DataFrame":
                     "prompt_max": mode.prompt_max,
                     "price": priced_spec(adapter, model.name, mode.mode).price.describe(),
                     "reports_cost": adapter.reports_cost,
+                    "failed_jobs": _failed_jobs(adapter),
+                    "result_urls_last": _lifetime(adapter.url_ttl_s),
                     "note": "; ".join(n for n in (model.note, mode.note) if n),
                 })
     return pd.DataFrame(rows)
+
+
+def _failed_jobs(adapter: Adapter) -> str:
+    """What a failed job costs per the provider's docs: "charged: ...", "unknown", ..."""
+    note = adapter.failure_billing_note
+    return adapter.failure_billing if note == "not documented" else f"{adapter.failure_billing}: {note}"
+
+
+def _lifetime(seconds: float | None) -> str:
+    if seconds is None:
+        return "not stated"
+    return f"{seconds / 86400:g} days" if seconds >= 2 * 86400 else f"{seconds / 3600:g} h"
 
 
 def estimate_cost(provider: str, prompt: str = "x", *, model: str | None = None,

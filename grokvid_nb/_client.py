@@ -66,7 +66,7 @@ def _missing_key(adapter: Adapter) -> MissingAPIKeyError:
 
 def _missing_base_url(adapter: Adapter) -> MissingBaseURLError:
     return MissingBaseURLError(
-        f"{adapter.name} publishes no base URL: pass base_url=... or set "
+        f"{adapter.name} has no default base URL: pass base_url=... or set "
         f"{adapter.base_url_env} (or call gv.use_sandbox() to try it offline)")
 
 

@@ -4,7 +4,7 @@
 GrokVidError
 ├── ConfigurationError            the toolkit is not set up to make this call
 │   ├── MissingAPIKeyError        no key in the argument nor in the provider's env var
-│   ├── MissingBaseURLError       a provider without a public base URL (xingchao)
+│   ├── MissingBaseURLError       a provider without a default base URL, none configured
 │   └── UploaderRequiredError     local image content for a URL-only provider, no uploader set
 ├── ValidationError (ValueError)  a parameter this provider/model does not allow
 │   └── ArgumentError (TypeError) an argument of the wrong type or outside its range
@@ -78,7 +78,9 @@ class MissingAPIKeyError(ConfigurationError):
 
 
 class MissingBaseURLError(ConfigurationError):
-    """The provider has no public base URL and none was configured."""
+    """The provider's adapter has no default base URL and none was configured (`base_url=` or
+    its environment variable). Every built-in provider now has a published default (XingChaoYiQing's
+    since 2026-11), so this concerns adapters whose `default_base_url` is None."""
 
 
 class ValidationError(GrokVidError, ValueError):

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from ._secrets import Secret, redact
-from ._types import JobSnapshot, ResultData, State
+from ._types import MODERATED, JobSnapshot, ResultData, State
 
 __all__ = [
     "EMBED_MAX_BYTES", "STATE_COLORS", "VideoSource", "browser_can_load", "caption_text",
@@ -115,6 +115,12 @@ def format_cost(cost_usd: float | None, cost_source: str | None) -> str:
     return f"{amount} {cost_source}" if cost_source else amount
 
 
+def outcome_label(state: str, error_code: str | None) -> str:
+    """The word a view shows for a job's end: "moderated" when content moderation blocked it
+    (a first-class outcome), else the state."""
+    return MODERATED if error_code == MODERATED else state
+
+
 def _duration_text(seconds: float | None) -> str | None:
     if seconds is None:
         return None
@@ -157,7 +163,7 @@ def _status_details(snap: JobSnapshot) -> list[str]:
 
 
 def _status_line(snap: JobSnapshot) -> str:
-    return " · ".join([str(snap.state), *_status_details(snap)])
+    return " · ".join([outcome_label(str(snap.state), snap.error_code), *_status_details(snap)])
 
 
 def job_text(snap: JobSnapshot) -> str:
@@ -192,8 +198,10 @@ def job_html(snap: JobSnapshot) -> str:
     """
     state = str(snap.state)
     if snap.done and state != State.SUCCEEDED.value:
+        cost = (format_cost(snap.result.cost_usd, snap.result.cost_source)
+                if snap.result is not None else None)
         return error_html(snap.provider, snap.model, state, snap.error_code,
-                          snap.error_message, prompt=snap.prompt, task_id=snap.task_id)
+                          snap.error_message, prompt=snap.prompt, task_id=snap.task_id, cost=cost)
     color = STATE_COLORS.get(state, WAITING_COLOR)
     percent = _progress_percent(snap.progress)
     # no indeterminate (animated) bar when the provider reports no progress: a saved
@@ -211,16 +219,23 @@ def job_html(snap: JobSnapshot) -> str:
 
 # ---- finished jobs ----------------------------------------------------------------------
 def error_html(provider: str, model: str, state: str, code: str | None, message: str | None, *,
-               prompt: str | None = None, task_id: str | None = None) -> str:
-    """A readable error box with the provider's code and message, all escaped."""
-    code_html = f" <code>{esc(code)}</code>" if code else ""
+               prompt: str | None = None, task_id: str | None = None, cost: str | None = None) -> str:
+    """A readable error box with the provider's code and message, all escaped. A moderated job
+    says so plainly ("moderated: blocked by content moderation"); `cost` (e.g. "$0.30
+    reported", "$0.000 not charged") says what the failure cost, when known."""
+    label = outcome_label(state, code)
+    if label == MODERATED:
+        code_html = esc(f" · {state}: blocked by the provider's content moderation")
+    else:
+        code_html = f" <code>{esc(code)}</code>" if code else ""
     text = message or "no message from the provider"
     task = f'<div style="{_MUTED}">task <code>{esc(task_id)}</code></div>' if task_id else ""
+    cost_html = f'<div style="{_MUTED}">cost: {esc(cost)}</div>' if cost else ""
     return (f'<div class="grokvid-error" style="{_ERROR_BOX};{_FONT}">'
             f"{_header_html(provider, model, None)}"
-            f'<div><b style="color:{ERROR_COLOR}">{esc(state)}</b>{code_html}</div>'
+            f'<div><b style="color:{ERROR_COLOR}">{esc(label)}</b>{code_html}</div>'
             f'<div style="white-space:pre-wrap">{esc(text)}</div>'
-            f"{task}{_prompt_html(prompt)}</div>")
+            f"{cost_html}{task}{_prompt_html(prompt)}</div>")
 
 
 def caption_text(result: ResultData) -> str:
@@ -282,7 +297,7 @@ def result_html(result: ResultData, source: VideoSource | None = None) -> str:
     if not result.ok:
         return error_html(result.provider, result.model, result.status.value, result.error_code,
                           result.error_message or _no_video_reason(result), prompt=result.prompt,
-                          task_id=result.task_id)
+                          task_id=result.task_id, cost=_failure_cost(result))
     source = source or VideoSource(result.video_url)
     if source.src is None and source.expired:
         return expired_html(caption_text(result), source.note or "the provider's URL expired")
@@ -296,6 +311,13 @@ def expired_html(caption: str, note: str) -> str:
             f'<figcaption style="{_MUTED}">{esc(caption)}</figcaption></figure>')
 
 
+def _failure_cost(result: ResultData) -> str | None:
+    """What an unsuccessful job cost, when known (reported, estimated as charged, not charged)."""
+    if result.cost_usd is None:
+        return None
+    return format_cost(result.cost_usd, result.cost_source)
+
+
 def _no_video_reason(result: ResultData) -> str | None:
     if result.status is State.SUCCEEDED and not result.video_urls:
         return "the provider reported success but returned no video URL"
@@ -307,7 +329,9 @@ def result_text(result: ResultData, source: VideoSource | None = None) -> str:
     if not result.ok:
         code = f" [{result.error_code}]" if result.error_code else ""
         message = result.error_message or _no_video_reason(result) or ""
-        return (f"Result {result.status.value} · {result.provider} · {result.model}\n"
+        cost = _failure_cost(result)
+        return (f"Result {outcome_label(result.status.value, result.error_code)} · {result.provider} · "
+                f"{result.model}" + (f" · {cost}" if cost else "") + "\n"
                 f"error{code}: {message}\nprompt: {_shorten(result.prompt, 200)}")
     lines = [f"Result {result.status.value} · {caption_text(result)}"]
     if result.video_url:
@@ -328,7 +352,8 @@ def history_html(results: Iterable[ResultData]) -> str:
                 if url and safe_video_src(url) and browser_can_load(url) else "—")
         if not result.ok:
             link = esc(result.error_code or result.status.value)
-        cells = [result.provider, result.model, result.mode, result.status.value,
+        cells = [result.provider, result.model, result.mode,
+                 outcome_label(result.status.value, result.error_code),
                  _duration_text(result.video_duration) or "", format_seconds(result.latency_s),
                  format_cost(result.cost_usd, result.cost_source)]
         rows.append("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in cells) + f"<td>{link}</td>"

@@ -20,8 +20,10 @@ from grokvid_nb import _sandbox_mode
 from grokvid_nb.adapters import PROVIDER_NAMES
 
 EXPECTED_ROWS = {
-    ("xai", m, mode) for m in ("grok-imagine-video", "grok-imagine-video-1.5", "grok-imagine-video-1.5-lite")
+    ("xai", "grok-imagine-video", mode)
     for mode in ("text-to-video", "image-to-video", "reference-to-video", "edit", "extend")
+} | {
+    ("xai", "grok-imagine-video-1.5-preview", "image-to-video"),
 } | {
     ("apixo", "grok-video", "text-to-video"), ("apixo", "grok-video", "image-to-video"),
     ("pixazo", "grok-imagine-video", "text-to-video"), ("pixazo", "grok-imagine-video", "image-to-video"),
@@ -39,10 +41,17 @@ PIXAZO_RATIOS = "16:9, 4:3, 3:2, 1:1, 2:3, 3:4, 9:16"
 DOCUMENTED = {
     ("xai", "grok-imagine-video", "text-to-video"): dict(
         durations="1-15 s", default_duration=6, resolutions="480p, 720p", aspect_ratios=XAI_RATIOS,
-        images="-", video_input=False, price="$0.05/s at 480p, $0.07/s at 720p", reports_cost=True),
+        images="-", video_input=False,
+        price="$0.05/s at 480p, $0.07/s at 720p, +$0.002 per input image", reports_cost=True,
+        failed_jobs="unknown: xAI bills per second of output; a failed job's cost is not documented; "
+                    "a moderated job reports its cost when it has one"),
     ("xai", "grok-imagine-video", "image-to-video"): dict(
-        durations="1-15 s", images="1-1", image_schemes="http, https, data"),
-    ("xai", "grok-imagine-video", "reference-to-video"): dict(durations="1-15 s", images="1-7"),
+        durations="1-15 s", images="1-1", image_schemes="http, https, data",
+        default_aspect_ratio="provider decides"),
+    ("xai", "grok-imagine-video", "reference-to-video"): dict(durations="1-10 s", images="1-7"),
+    ("xai", "grok-imagine-video-1.5-preview", "image-to-video"): dict(
+        durations="1-15 s", images="1-1",
+        price="$0.08/s at 480p, $0.14/s at 720p, +$0.01 per input image"),
     ("xai", "grok-imagine-video", "edit"): dict(
         durations="not settable", resolutions="-", aspect_ratios="-", video_input=True),
     ("xai", "grok-imagine-video", "extend"): dict(
@@ -62,10 +71,12 @@ DOCUMENTED = {
         durations="3-15 s", default_duration=8, images="1-7"),
     ("pixazo", "grok-imagine-video", "edit"): dict(
         durations="not settable", resolutions="auto, 480p, 720p", video_input=True,
-        price="$0.06/s at 480p, $0.08/s at 720p"),
+        price="$0.06/s at 480p, $0.08/s at 720p",
+        failed_jobs="charged: FAILED is charged; ERROR (a system error) is not"),
     ("xingchao", "grok_video3", "text-to-video"): dict(
         durations="6-30 s", default_duration=10, resolutions="480p, 720p",
-        aspect_ratios="16:9, 9:16, 1:1, 3:2, 2:3", price="not published", reports_cost=False),
+        aspect_ratios="16:9, 9:16, 1:1, 3:2, 2:3", price="not published", reports_cost=False,
+        result_urls_last="24 h"),
     ("xingchao", "grok_video3", "image-to-video"): dict(images="1-7", image_schemes="http, https, data"),
     ("xingchao", "grok_video3_pro", "text-to-video"): dict(
         durations="10 s", resolutions="720p", aspect_ratios="16:9", price="not published"),
@@ -73,11 +84,12 @@ DOCUMENTED = {
         durations="6, 10, 12, 16, 20, 30 s", aspect_ratios="16:9, 9:16, 1:1", images="1-5",
         image_schemes="http, https"),
     ("xingchao", "grok_video3_stable", "image-to-video"): dict(
-        durations="6, 10 s", aspect_ratios="16:9, 9:16, 3:2, 2:3, 1:1", images="1-7",
+        durations="10 s", resolutions="720p", aspect_ratios="16:9, 9:16, 3:2, 2:3, 1:1", images="1-7",
         image_schemes="http, https"),
     ("apiinone", "grok-imagine", "text-to-video"): dict(
         durations="not settable", resolutions="-", aspect_ratios="-", images="-", prompt_max=5000,
-        price="$0.048 per video", reports_cost=False),
+        price="$0.048 per video", reports_cost=False,
+        failed_jobs="unknown: not documented; a video costs 24 credits (~$0.048)"),
     ("apiinone", "grok-imagine", "image-to-video"): dict(images="1+"),
 }
 
@@ -132,6 +144,9 @@ def test_notes_carry_the_rules_users_need(table):
     assert "<IMAGE_1>" in note("xai", "grok-imagine-video", "reference-to-video")
     assert "@Image1" in note("pixazo", "grok-imagine-video", "reference-to-video")
     assert "per call" in note("xingchao", "grok_video3_pro", "text-to-video")
+    # a decision between two sources says so, with the source (issue 10)
+    assert "newer page wins" in note("xingchao", "grok_video3_stable", "text-to-video")
+    assert "docs.x.ai reference-to-video page" in note("xai", "grok-imagine-video", "reference-to-video")
 
 
 def test_providers_prints_from_a_fresh_interpreter(tmp_path):
@@ -141,7 +156,7 @@ def test_providers_prints_from_a_fresh_interpreter(tmp_path):
     assert done.returncode == 0, done.stderr
     for name in PROVIDER_NAMES:
         assert name in done.stdout
-    assert "[31 rows" in done.stdout
+    assert "[22 rows" in done.stdout
     assert not (tmp_path / "home").exists()  # looking at the table writes nothing
 
 
@@ -160,6 +175,10 @@ def test_providers_prints_from_a_fresh_interpreter(tmp_path):
     ("apiinone", dict(image_urls=["https://e.x/a.jpg"]), 0.048),
     ("xai", dict(duration=10, resolution="480p"), 0.50),
     ("xai", dict(duration=6, resolution="720p"), 0.42),
+    # input images are billed $0.002 each (docs.x.ai); the 1.5 preview $0.01 each
+    ("xai", dict(duration=6, resolution="480p", image_url="https://e.x/a.jpg"), 0.302),
+    ("xai", dict(model="grok-imagine-video-1.5-preview", duration=6, resolution="720p",
+                 image_url="https://e.x/a.jpg"), 0.85),
 ])
 def test_estimate_cost(provider, params, usd):
     assert gv.estimate_cost(provider, **params) == pytest.approx(usd)
@@ -170,11 +189,10 @@ def test_estimate_cost(provider, params, usd):
     ("xingchao", dict(model="grok_video3", duration=30, resolution="480p")),
     ("xingchao", dict(model="grok_video3_pro")),
     ("xingchao", dict(model="grok_video3_max", duration=20)),
-    ("xingchao", dict(model="grok_video3_stable", duration=6)),
+    ("xingchao", dict(model="grok_video3_stable", duration=10)),
     ("pixazo", dict(video_url="https://e.x/a.mp4")),  # billed on the unknown source length
     ("xai", dict(video_url="https://e.x/a.mp4")),  # edit: reported when done
     ("xai", dict(mode="extend", video_url="https://e.x/a.mp4")),
-    ("xai", dict(model="grok-imagine-video-1.5")),  # no published price
 ])
 def test_estimate_is_none_where_unpublished(provider, params):
     assert gv.estimate_cost(provider, **params) is None
@@ -227,7 +245,7 @@ def test_cost_source(provider, tmp_path):
     client.close()
 
 
-def test_failed_jobs_are_not_estimated(tmp_path):
+def test_failed_jobs_without_documented_billing_are_not_estimated(tmp_path):
     script = [{"code": 200, "data": {"taskId": "t1"}},
               {"code": 200, "data": {"state": "failed", "failCode": "SensitiveContent", "failMsg": "no"}}]
     calls: list[int] = []
@@ -240,6 +258,7 @@ def test_failed_jobs_are_not_estimated(tmp_path):
                        transport=httpx.MockTransport(handler), poll_interval=0.01, deadline_s=10,
                        home=tmp_path / "home")
     result = client.submit("p").wait(timeout=15)
-    assert result.status == gv.State.FAILED and result.error_code == "SensitiveContent"
+    assert result.status == gv.State.FAILED and result.error_code == "moderated"
+    assert "[SensitiveContent]" in result.error_message
     assert result.cost_usd is None and result.cost_source is None
     client.close()

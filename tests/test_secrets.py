@@ -134,10 +134,19 @@ def test_empty_env_var_counts_as_missing(monkeypatch):
         gv.Client("apixo")
 
 
-def test_xingchao_needs_a_base_url():
+def test_xingchao_base_url_is_published():
+    """Issue 10 item 7: the default is the published one; the error no longer says otherwise."""
+    assert gv.Client("xingchao", api_key=KEY).endpoint == "https://zcbservice.aizfw.cn/kyyReactApiServer"
+
+
+def test_an_adapter_without_a_default_base_url_needs_one(monkeypatch):
+    from grokvid_nb.adapters.xingchao import XingChao
+
+    monkeypatch.setattr(XingChao, "default_base_url", None)
     with pytest.raises(gv.MissingBaseURLError) as info:
         gv.Client("xingchao", api_key=KEY)
-    assert "XINGCHAO_BASE_URL" in str(info.value) and "base_url" in str(info.value)
+    assert str(info.value) == ("xingchao has no default base URL: pass base_url=... or set "
+                               "XINGCHAO_BASE_URL (or call gv.use_sandbox() to try it offline)")
     _no_key(info.value)
 
 
@@ -210,10 +219,16 @@ def test_unreadable_reply_echoing_the_key_never_shows_it(provider):
         httpx.Response(200, json={"status": f"Bearer {KEY}", "data": {"state": f"Bearer {KEY}"}}),
     ]
     for response in replies:
-        for parse in (adapter.parse_submit, adapter.parse_poll):
-            with pytest.raises(gv.ProviderResponseError) as info:
-                parse(response)
-            _no_key(str(info.value), repr(info.value), info.value.args)
+        with pytest.raises(gv.ProviderResponseError) as info:
+            adapter.parse_submit(response)
+        _no_key(str(info.value), repr(info.value), info.value.args)
+    with pytest.raises(gv.ProviderResponseError) as info:
+        adapter.parse_poll(replies[0])
+    _no_key(str(info.value), repr(info.value), info.value.args)
+    # a status word outside the vocabulary is an unrecognised status, quoted without the key
+    status = adapter.parse_poll(replies[1])
+    assert status.unrecognised is not None
+    _no_key(repr(status), status.error_message, status.unrecognised, status.raw_status)
 
 
 @pytest.mark.parametrize("provider", PROVIDER_NAMES)

@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 import httpx
 
 from .._exceptions import ProviderError, ProviderResponseError, ValidationError
-from .._secrets import Secret
+from .._secrets import Secret, redact
 from .._types import MODERATED, State, TaskStatus, VideoRequest
 from . import _reply, _validate
 from ._spec import ModelSpec, ModeSpec, PollingPrior, allowed_list
@@ -197,6 +197,7 @@ class Adapter:
 
 
 def text_of(value: Any) -> str:
-    """A reply value for a message: repr of text, cut to 60 characters."""
-    shown = repr(value)
+    """A reply value for a message: repr of text, key-free, cut to 60 characters (redacted
+    before cutting, so a key cut in half cannot slip past the patterns)."""
+    shown = redact(repr(value))
     return shown if len(shown) <= 60 else shown[:57] + "..."

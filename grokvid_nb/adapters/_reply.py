@@ -234,7 +234,11 @@ def unrecognised_status(provider: str, response: httpx.Response, what: str, *, r
         state=final, video_urls=urls, cost_usd=cost_usd,
         error_code="unrecognised_reply",
         error_message=f"{reason}. {money}",
-        raw_status=text(raw_status), unrecognised=reason)
+        raw_status=_redacted(text(raw_status)), unrecognised=reason)
+
+
+def _redacted(value: str | None) -> str | None:
+    return None if value is None else redact(value)[:200]
 
 
 def ends_job(status: TaskStatus, in_a_row: int) -> bool:

@@ -215,7 +215,11 @@ def test_default_providers_and_bad_arguments(home: Any, monkeypatch: pytest.Monk
         gv.compare("  ", providers=["xai"])
     with pytest.raises(ValueError, match="unknown provider"):
         gv.compare("x", providers=["nope"])
-    # xingchao with a key but no base URL is a skipped row that says what to set
+    # a provider with a key but no base URL (an adapter without a published default) is a
+    # skipped row that says what to set; nothing is sent
+    from grokvid_nb.adapters.xingchao import XingChao
+
+    monkeypatch.setattr(XingChao, "default_base_url", None)
     monkeypatch.setenv("XINGCHAO_API_KEY", "test-key")
     df = gv.compare("x", progress=False)
     assert list(df["provider"]) == ["xingchao"] and df.iloc[0]["status"] == "skipped"

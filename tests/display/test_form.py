@@ -183,6 +183,10 @@ def test_without_a_key_the_button_names_the_environment_variable() -> None:
 
 
 def test_without_a_base_url_xingchao_says_which_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    from grokvid_nb.adapters.xingchao import XingChao
+
+    # XingChaoYiQing publishes its base URL now; an adapter without a default still says what to set
+    monkeypatch.setattr(XingChao, "default_base_url", None)
     monkeypatch.setenv("XINGCHAO_API_KEY", "k-123456")
     form = gv.form("xingchao", prompt="a lakeside")
     assert "XINGCHAO_BASE_URL" in form.reason.value and form.generate_button.disabled
@@ -219,6 +223,12 @@ def test_a_failure_ends_as_an_error_box_and_a_history_row(sandbox: object) -> No
     assert "failed" in form.result_html.value and "<video" not in form.result_html.value
     assert form.job.error_code and form.job.error_code in form.result_html.value
     assert form.history.value.count("<tr>") == 2
+    # moderation is its own outcome, said plainly in the card and the history (issue 10); Pixazo
+    # bills FAILED, so the card says what it cost
+    assert form.job.error_code == "moderated"
+    assert "blocked by the provider&#x27;s content moderation" in form.result_html.value
+    assert "cost: $0.42 estimated" in form.result_html.value
+    assert "<td>moderated</td>" in form.history.value
 
 
 def test_cancel_stops_the_job(sandbox: object) -> None:

@@ -121,7 +121,8 @@ def test_polls_retry_through_every_transient_fault() -> None:
 def test_failed_and_expired_are_terminal() -> None:
     failed = {"status": "failed", "error": {"code": "moderation", "message": "rejected"}}
     res = client(Script([], [failed])).submit("p").wait(20)
-    assert res.status == "failed" and res.error_code == "moderation"
+    assert res.status == "failed" and res.error_code == "moderated"  # moderation: its own code
+    assert res.error_message.endswith("rejected [moderation]")
     res = client(Script([], [{"status": "expired"}])).submit("q").wait(20)
     assert res.status == "expired"
 
