@@ -105,7 +105,7 @@ def test_actual_duration_and_url_lifetime(xingchao, reply):
     status = xingchao.parse_poll(reply(200, {"id": TASK, "status": "completed", "actualDuration": 9.8,
                                              "video_url": "https://cdn.example/v.mp4", "error": None}))
     assert status.state is State.SUCCEEDED and status.video_duration == 9.8
-    assert xingchao.result_url_ttl_s == 24 * 3600
+    assert xingchao.url_ttl_s == 24 * 3600
 
 
 def test_stable_default_duration(xingchao, key):
