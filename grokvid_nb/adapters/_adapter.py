@@ -150,14 +150,6 @@ class Adapter:
         """A `ProviderResponseError` saying what was missing and quoting the reply."""
         return _reply.unexpected(self.name, response, what)
 
-    def map_state(self, raw: Any, table: Mapping[str, State], response: httpx.Response) -> State:
-        """Normalize a provider status word with `table` (keys lower-case); a `ProviderResponseError`
-        for a word outside it (parsers use `state_of` + `unrecognised` instead)."""
-        state = self.state_of(raw, table)
-        if state is None:
-            raise self.unexpected(response, f"unknown status {raw!r} (known: {allowed_list(sorted(table))})")
-        return state
-
     @staticmethod
     def state_of(raw: Any, table: Mapping[str, State]) -> State | None:
         """The normalized state of status word `raw` (case and spaces ignored), None if unknown."""

@@ -27,6 +27,8 @@ from grokvid_nb.adapters import PROVIDER_NAMES, USER_PARAMETERS, get_adapter
 from grokvid_nb.adapters._reply import url_scheme
 from grokvid_nb.sandbox import Sandbox, SandboxConfig, default_profiles
 
+pytestmark = pytest.mark.timeout(120)
+
 ADAPTERS = [get_adapter(name) for name in PROVIDER_NAMES]
 KEY = Secret("gvtest-property-key-0123456789")
 #: small budgets: the whole module runs in a few seconds in the normal test command

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import httpx
+import pandas as pd
 import pytest
 
 import grokvid_nb as gv
@@ -111,6 +112,18 @@ def test_moderation_elsewhere_is_the_same_outcome(sandbox: Any, provider: str) -
     result = gv.Client(provider).submit("a cat [sandbox:moderate]").wait(60)
     assert result.status is gv.State.FAILED and result.error_code == "moderated"
     assert "content moderation blocked the video" in result.error_message
+
+
+@pytest.mark.timeout(120)
+def test_compare_rows_say_moderated_and_count_the_spend(sandbox: Any) -> None:
+    """compare(): the error column says moderated; Pixazo's charged FAILED is counted."""
+    df = gv.compare("a storm [sandbox:moderate]", providers=["xai", "pixazo", "apixo"], progress=False,
+                    duration=6)
+    rows = {row["provider"]: row for _, row in df.iterrows()}
+    assert all(str(row["error"]).startswith("moderated: ") for row in rows.values())
+    assert (rows["xai"]["cost_usd"], rows["xai"]["cost_source"]) == (pytest.approx(0.30), "reported")
+    assert rows["pixazo"]["cost_source"] == "estimated"  # Pixazo bills FAILED
+    assert pd.isna(rows["apixo"]["cost_source"]) and pd.isna(rows["apixo"]["cost_usd"])  # unknown
 
 
 # ---- cost truth for failures ------------------------------------------------------------------------
