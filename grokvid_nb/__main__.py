@@ -90,9 +90,9 @@ def _env(name: str, value: str | None) -> Iterator[None]:
 
 def _sandbox_time_scale(arg: float | None) -> float:
     if arg is not None:
-        if not arg > 0:
-            raise ValueError(f"--time-scale {arg} must be positive")
-        return arg
+        from ._args import finite_positive
+
+        return finite_positive("--time-scale", arg)
     if not os.environ.get(_TIME_SCALE_ENV, "").strip():
         return CLI_SANDBOX_TIME_SCALE
     from ._schedule import time_scale  # the one parser of GROKVID_TIME_SCALE in the toolkit
@@ -109,9 +109,16 @@ def _print_frame(df: "pd.DataFrame", out: TextIO) -> None:
 
 
 def _compare(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from ._compare import compare, save_table, summarize
+    from ._args import output_path
+    from ._compare import check_options, compare, save_table, summarize
     from ._sandbox_mode import use_sandbox
 
+    # every argument, the output path included, is checked before anything is paid for
+    check_options(args.repeats, args.max_cost, args.timeout)
+    path = args.csv or f"grokvid-compare-{time.strftime('%Y%m%d-%H%M%S')}.csv"
+    if not path.lower().endswith((".parquet", ".pq", ".csv", ".csv.gz")):
+        raise ValueError(f"--csv {path!r}: use a .parquet, .pq, .csv or .csv.gz suffix")
+    output_path("--csv", path)
     params = {k: v for k, v in (("duration", args.duration), ("resolution", args.resolution),
                                 ("aspect_ratio", args.aspect_ratio)) if v is not None}
     scale = _sandbox_time_scale(args.time_scale) if args.sandbox else None
@@ -131,7 +138,6 @@ def _compare(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     _print_frame(df[[c for c in TABLE_COLUMNS if c in df.columns]], out)
     print("\nsummary:", file=out)
     _print_frame(summarize(df), out)
-    path = args.csv or f"grokvid-compare-{time.strftime('%Y%m%d-%H%M%S')}.csv"
     written = save_table(df, path)
     print(f"\nwrote {written.resolve()}", file=out)
     return 130 if df.attrs.get("interrupted") else 0

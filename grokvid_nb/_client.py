@@ -13,7 +13,7 @@ from weakref import WeakValueDictionary
 
 import httpx
 
-from . import _loop
+from . import _args, _loop
 from ._bounded_http import read_reply
 from ._budget import check_budget
 from ._catalog import priced_spec
@@ -105,6 +105,12 @@ class Client:
                  transport: httpx.AsyncBaseTransport | None = None, home: str | Path | None = None,
                  ledger: Ledger | None = None, uploader: Uploader | None = None,
                  keep_local: bool | None = None) -> None:
+        # every argument is checked before anything is sent or recorded (issue 14 items 8, 10, 11)
+        if poll_interval is not None:
+            poll_interval = _args.finite_positive("poll_interval", poll_interval, high=_args.MAX_SECONDS)
+        deadline_s = _args.optional_deadline("deadline_s", deadline_s)
+        if api_key is not None and (not isinstance(api_key, str) or api_key.strip()):
+            api_key = _args.api_key("api_key", api_key)
         self.adapter: Adapter = get_adapter(provider)
         self.provider = self.adapter.name
         self.model = self.adapter.model_spec(model).name
@@ -118,8 +124,6 @@ class Client:
             self._transport_factory = lambda: transport
         self.endpoint = self._resolve_base_url(base_url)
         self.key = self._resolve_key(api_key)
-        if poll_interval is not None and not poll_interval > 0:
-            raise ValueError(f"poll_interval={poll_interval!r} must be a positive number of seconds")
         self.poll_interval = poll_interval
         # in-process sandbox: poll on the emulator's clock, so a sped-up demo stays quick
         self.time_scale = scale if scale is not None else time_scale()
@@ -146,10 +150,7 @@ class Client:
             base_url = self.adapter.default_base_url
         if base_url is None:
             raise _missing_base_url(self.adapter)
-        url = httpx.URL(base_url)
-        if url.scheme not in ("http", "https") or not url.host:
-            raise ValueError(f"base_url={base_url!r} must be an http(s) URL with a host")
-        return base_url.rstrip("/")
+        return _args.base_url("base_url", base_url)
 
     def _resolve_key(self, api_key: str | None) -> Secret:
         if api_key is not None and api_key.strip():
@@ -159,7 +160,7 @@ class Client:
         value = os.environ.get(self.adapter.env_var, "").strip()
         if not value:
             raise _missing_key(self.adapter)
-        return Secret(value)
+        return Secret(_args.api_key(self.adapter.env_var, value))
 
     def __repr__(self) -> str:
         where = "sandbox" if self.sandboxed else self.endpoint
@@ -240,6 +241,11 @@ class Client:
         `start(..., reuse=True)` would reuse it instead of paying again."""
         return self._reusable_row(request, sample_index) is not None
 
+    def count_reusable(self, request: VideoRequest, repeats: int) -> int:
+        """How many of sample indexes 0..repeats-1 an identical earlier request covers (one
+        ledger query, whatever `repeats` is)."""
+        return self.ledger.count_reusable(self._fingerprint(request), repeats)
+
     def start(self, prompt: str, *, model: str | None = None, mode: str | None = None,
               reuse: bool = True, sample_index: int = 0, deadline_s: float | None = None,
               **params: Any) -> Job:
@@ -251,6 +257,7 @@ class Client:
         prepared = self._prepare(prompt, model=model, mode=mode, **params)
         request = prepared.request
         fingerprint = self._fingerprint(request)
+        deadline_s = _args.optional_deadline("deadline_s", deadline_s)
         deadline = deadline_s if deadline_s is not None else self.deadline_s
         if reuse:
             row = self._reusable_row(request, sample_index)

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx
 
-from . import _loop
+from . import _args, _loop
 from ._catalog import priced_spec
 from ._download import default_name, download_target, fetch_video
 from ._exceptions import (
@@ -166,6 +166,7 @@ class Job:
         """
         if _loop.in_engine_thread():
             raise RuntimeError("wait() would block the engine loop; use `await job` there")
+        timeout = _args.optional_timeout("timeout", timeout, inf_means_none=True, allow_zero=True)
         try:
             return self._done.result(timeout)
         except concurrent.futures.TimeoutError:
@@ -193,6 +194,7 @@ class Job:
         stops polling instead)."""
         if _loop.in_engine_thread() and not self._done.done():
             raise RuntimeError("result() would block the engine loop; use `await job` there")
+        timeout = _args.optional_timeout("timeout", timeout, inf_means_none=True, allow_zero=True)
         return self._done.result(timeout)
 
     def result_nowait(self) -> Result | None:

@@ -270,6 +270,14 @@ class Ledger:
                           (fingerprint, sample_index, *REUSABLE))
         return rows[-1] if rows else None
 
+    def count_reusable(self, fingerprint: str, below: int) -> int:
+        """How many distinct sample indexes under `below` have a reusable job of this request."""
+        marks = ",".join("?" for _ in REUSABLE)
+        cur = self._connection().execute(
+            f"SELECT COUNT(DISTINCT sample_index) FROM jobs WHERE fingerprint = ? AND sample_index < ? "
+            f"AND sample_index >= 0 AND state IN ({marks})", (fingerprint, min(below, 2**62), *REUSABLE))
+        return int(cur.fetchone()[0])
+
     def unfinished(self) -> list[LedgerRow]:
         """Every job that may still finish at its provider."""
         marks = ",".join("?" for _ in RESUMABLE)

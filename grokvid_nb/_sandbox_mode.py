@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from . import _args
+
 if TYPE_CHECKING:
     from .sandbox import Sandbox
 
@@ -34,13 +36,17 @@ def use_sandbox(enabled: bool = True, *, url: str | None = None, **config: Any) 
     With the environment variable `GROKVID_SANDBOX=1` (set on Binder) the sandbox is on from the
     start, without this call.
     """
+    if url is not None:
+        url = _args.base_url("url", url)
+    if "time_scale" in config:
+        config["time_scale"] = _args.finite_positive("time_scale", config["time_scale"])
     with _lock:
         _state["explicit"] = True
         if not enabled:
             _state.update(sandbox=None, url=None)
             return None
         if url is not None:
-            _state.update(sandbox=None, url=url.rstrip("/"))
+            _state.update(sandbox=None, url=url)
             return None
         from .sandbox import Sandbox, SandboxConfig
 

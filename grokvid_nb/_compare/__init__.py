@@ -26,7 +26,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .. import display
+from .. import _args, display
 from . import plan as _plan
 from . import run as _run
 from .fit import Estimate, ProvidersSpec, check_budget, check_session_budget
@@ -38,7 +38,21 @@ if TYPE_CHECKING:
     import pandas as pd
     from matplotlib.figure import Figure
 
-__all__ = ["compare", "summarize", "gallery", "plot", "sweep", "save_table", "COLUMNS"]
+__all__ = ["compare", "summarize", "gallery", "plot", "sweep", "save_table", "check_options", "COLUMNS", "MAX_REPEATS"]
+
+
+#: More repeats than this per provider is a typo, not a plan (and each repeat is a table row).
+MAX_REPEATS = 100_000
+
+
+def check_options(repeats: object, max_cost_usd: object,
+                  timeout: object) -> tuple[int, float | None, float | None]:
+    """`repeats`, `max_cost_usd` and `timeout` checked and normalised before anything is
+    planned or sent: NaN or a negative budget would switch the guard off, a bad timeout
+    would abandon a paid batch."""
+    return (_args.count("repeats", repeats, high=2**62),
+            _args.budget("max_cost_usd", max_cost_usd),
+            _args.optional_timeout("timeout", timeout, inf_means_none=True))
 
 
 # ---- the public functions ---------------------------------------------------------------
@@ -64,12 +78,14 @@ def compare(prompt: str, providers: ProvidersSpec = None, repeats: int = 1, *, a
     the rows so far (`df.attrs["interrupted"]`); unfinished jobs keep running and
     `gv.resume()` re-attaches.
     """
+    repeats, max_cost_usd, timeout = check_options(repeats, max_cost_usd, timeout)
     reporter = make_reporter(progress)
     batch = _plan.plan(prompt, providers, repeats, adapt=adapt, reuse=reuse, params=params)
     estimate = Estimate(tuple(batch.lines()))
     _run.announce(reporter, estimate, max_cost_usd)
-    check_budget(estimate, max_cost_usd)
+    check_budget(estimate, max_cost_usd)  # the arithmetic first: 10**9 repeats fail here at once
     check_session_budget(estimate)
+    _args.count("repeats", repeats, high=MAX_REPEATS)
     df = _run.run(batch, reporter, timeout)
     df.attrs["estimated_usd"] = estimate.known_usd
     df.attrs["unknown_price"] = list(estimate.unknown)
@@ -171,11 +187,14 @@ def sweep(prompts: str | Iterable[str], providers: ProvidersSpec = None,
     clash = set(grid) & set(kw)
     if clash:
         raise ValueError(f"sweep(): {sorted(clash)} given both in grid and as a fixed parameter")
-    if path is not None and not str(path).lower().endswith((".parquet", ".pq", ".csv", ".csv.gz")):
-        raise ValueError(f"path={str(path)!r}: use a .parquet, .pq, .csv or .csv.gz suffix")
+    if path is not None:
+        if not str(path).lower().endswith((".parquet", ".pq", ".csv", ".csv.gz")):
+            raise ValueError(f"path={str(path)!r}: use a .parquet, .pq, .csv or .csv.gz suffix")
+        _args.output_path("path", path)  # before the batch is paid, so its table is never lost
+    repeats, max_cost_usd, timeout = check_options(options.get("repeats", 1),
+                                                   options.get("max_cost_usd", 5.0),
+                                                   options.get("timeout"))
     combos = [dict(zip(grid, values, strict=True)) for values in itertools.product(*grid.values())]
-    repeats = options.get("repeats", 1)
-    max_cost_usd = options.get("max_cost_usd", 5.0)
     reporter = make_reporter(options.get("progress", True))
     batches = [(prompt, combo, _plan.plan(prompt, providers, repeats, adapt=options.get("adapt", False),
                                      reuse=options.get("reuse", True), params={**kw, **combo}))
@@ -184,9 +203,10 @@ def sweep(prompts: str | Iterable[str], providers: ProvidersSpec = None,
     _run.announce(reporter, estimate, max_cost_usd)
     check_budget(estimate, max_cost_usd)
     check_session_budget(estimate)
+    _args.count("repeats", repeats, high=MAX_REPEATS)
     frames = []
     for prompt, combo, batch in batches:
-        df = _run.run(batch, make_reporter(options.get("progress", True)), options.get("timeout"))
+        df = _run.run(batch, make_reporter(options.get("progress", True)), timeout)
         interrupted = df.attrs.get("interrupted", False)
         df = df.rename(columns={k: f"{k}_sent" for k in combo if k in df.columns})
         df.insert(0, "prompt", prompt)

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from .. import _args
 from .._catalog import priced_spec
 from .._client import Client
 from .._exceptions import ConfigurationError
@@ -55,8 +56,7 @@ class Batch:
 def _check_params(prompt: str, repeats: int, params: Mapping[str, Any]) -> None:
     if not isinstance(prompt, str) or not prompt.strip():
         raise ValueError("compare(): the prompt must be a non-empty text")
-    if isinstance(repeats, bool) or not isinstance(repeats, int) or repeats < 1:
-        raise ValueError(f"compare(): repeats={repeats!r} must be a positive integer")
+    _args.count("repeats", repeats, high=2**62)
     unknown = set(params) - set(USER_PARAMETERS) - {"image_url", "mode"}
     if unknown:
         raise TypeError(f"compare(): unknown parameter(s) {sorted(unknown)}; "
@@ -86,9 +86,8 @@ def plan(prompt: str, providers: ProvidersSpec, repeats: int, *, adapt: bool, re
         if fit.request is not None:
             request = fit.request
             entry.per_video = priced_spec(adapter, request.model, request.mode).estimate(request.params)
-            if reuse:
-                entry.reusable = sum(client.can_reuse(request, i)
-                                     for i in range(repeats))
+            if reuse:  # one query, however many repeats (repeats=10**9 must not plan for hours)
+                entry.reusable = client.count_reusable(request, repeats)
         batch.entries.append(entry)
     _note_differing_defaults(batch.entries, params)
     return batch

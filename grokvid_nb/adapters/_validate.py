@@ -74,6 +74,9 @@ def check_mode_params(provider: str, model: str, m: ModeSpec, prompt: str,
     mode = m.mode
     if not isinstance(prompt, str) or (m.prompt_required and not prompt.strip()):
         raise bad("prompt", prompt, "a non-empty text is required" if m.prompt_required else "a text")
+    if "\x00" in prompt:  # providers truncate at NUL or refuse it after the charge
+        raise bad("prompt", f"<{len(prompt)} characters with NUL at {prompt.index(chr(0))}>",
+                  "a text without NUL (\\x00) characters")
     if m.prompt_max is not None and len(prompt) > m.prompt_max:
         raise bad("prompt", f"<{len(prompt)} characters>", f"at most {m.prompt_max} characters")
     out: dict[str, Any] = {}

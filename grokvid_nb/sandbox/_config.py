@@ -189,8 +189,8 @@ class SandboxConfig:
     def __post_init__(self) -> None:
         if self.upload_max_bytes < 1:
             raise ValueError("upload_max_bytes must be positive")
-        if self.time_scale <= 0:
-            raise ValueError(f"time_scale must be positive, got {self.time_scale!r}")
+        if not (isinstance(self.time_scale, (int, float)) and 0 < self.time_scale < float("inf")):
+            raise ValueError(f"time_scale must be a finite positive number, got {self.time_scale!r}")
         unknown = (set(self.providers) | set(self.api_keys)) - set(PROVIDERS)
         if unknown:
             raise ValueError(f"unknown provider(s) {sorted(unknown)}; expected some of {PROVIDERS}")
