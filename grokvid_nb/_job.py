@@ -43,7 +43,7 @@ from ._ledger import DEFERRABLE, LedgerRow
 from ._ratelimit import POLL, SUBMIT
 from ._result import Result
 from ._schedule import MemoryKey, PollSchedule, memory
-from ._secrets import redact
+from ._secrets import contains_secret, redact
 from ._submit_rules import SubmitAction, after_failed_submit
 from ._types import JobSnapshot, ResultLink, State, TaskStatus, VideoRequest
 from .adapters._reply import ends_job
@@ -59,6 +59,22 @@ __all__ = ["Job"]
 log = logging.getLogger("grokvid_nb")
 
 _SUBMIT_ATTEMPTS = 6
+
+
+#: A reported cost above this for one clip is not believed (a unit mistake or a hostile reply).
+MAX_PLAUSIBLE_COST_USD = 1000.0
+
+
+def _plausible_cost(provider: str, cost: float | None) -> float | None:
+    """A provider's reported cost if it is a finite amount in [0, MAX_PLAUSIBLE_COST_USD];
+    anything else is treated as unknown, with a warning (never stored as a price paid)."""
+    if cost is None:
+        return None
+    if isinstance(cost, (int, float)) and not isinstance(cost, bool) and 0.0 <= cost <= MAX_PLAUSIBLE_COST_USD:
+        return float(cost)
+    log.warning("grokvid_nb: %s reported an implausible cost (%r USD); it is treated as unknown",
+                provider, cost)
+    return None
 
 
 class JobHost(Protocol):
@@ -313,6 +329,8 @@ class Job:
         self.state = state
         if message:  # provider text may echo the request, key included
             message = redact(message, self.client.key)
+        if code:  # so may an error code
+            code = redact(code, self.client.key)
         self.error_code, self.error_message = code, message
         if state is State.SUCCEEDED and self.url_expires_at is None:
             self.url_expires_at = expires_at(self.finished_at, self.client.adapter.url_ttl_s,
@@ -372,8 +390,9 @@ class Job:
         """(cost_usd, cost_source): the reported cost; else the estimate for a success or a
         failure the provider documents as charged; 0.0 "not charged" for one it documents as
         free; else unknown (None, None)."""
-        if status is not None and status.cost_usd is not None:
-            return status.cost_usd, "reported"
+        reported = _plausible_cost(self.provider, status.cost_usd if status is not None else None)
+        if reported is not None:
+            return reported, "reported"
         billing = status.billing if status is not None else None
         if billing is None and self.state is State.FAILED and status is not None \
                 and status.state is State.FAILED and status.unrecognised is None:
@@ -500,6 +519,15 @@ class Job:
                     client.limiter.refused_with(hint, SUBMIT)
             else:
                 self._submit_in_flight = False
+                if contains_secret(self.task_id, client.key):
+                    # a task id carrying the key would reach the ledger, the table and the
+                    # gallery: it is not kept, and the job says why (item 8 of issue 14)
+                    self.task_id = None
+                    self._finish(State.UNKNOWN, code="task_id_echoes_key", message=(
+                        f"{self.provider} returned a task id containing the API key; it was not "
+                        "recorded nor polled. A task may have been created and charged: check the "
+                        "provider's dashboard. It was NOT resent."))
+                    return False
                 with self._lock:
                     if self._done.done():
                         # stopped while the submit was in flight: keep the paid task's id
