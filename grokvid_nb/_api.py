@@ -5,7 +5,7 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
-from ._client import Client
+from ._client import Client, live_owner
 from ._job import Job
 from ._ledger import Ledger, default_ledger
 from ._sandbox_mode import is_in_process_sandbox, sandbox_route
@@ -24,7 +24,10 @@ def resume(ledger: Ledger | None = None) -> list[Job]:
     """Re-attach to every unfinished job in the ledger (after a crash or kernel restart).
 
     Jobs whose submit may have been sent but whose task id never came back are marked
-    `unknown` (they may have been charged; they are never resent). Jobs of an in-process
+    `unknown` (they may have been charged; they are never resent); intents whose submit never
+    left are marked `failed` (never_sent, nothing charged); a job another live process is still
+    submitting is left alone. A `cancelled` job with a task id is re-attached (cancel only stops
+    the local polling; the provider may still finish and charge it). Jobs of an in-process
     sandbox from an earlier process cannot be resumed (that sandbox is gone) and are marked
     `unknown` with that reason.
     """
@@ -34,9 +37,10 @@ def resume(ledger: Ledger | None = None) -> list[Job]:
     jobs: list[Job] = []
     for row in ledger.unfinished():
         if row.task_id is None:
-            ledger.update(row.job_id, state="unknown", error_code="submit_reply_lost", error_message=(
-                "the process ended before the submit's reply was recorded; a task may have been "
-                "created and charged. It was NOT resent: check the provider's dashboard."))
+            if row.state == "queued" and live_owner(row):
+                continue  # still being submitted (here or by another process): leave it be
+            if row.state == "queued":
+                ledger.settle_abandoned(row)
             continue
         in_process = is_in_process_sandbox(row.endpoint)
         if in_process and (route is None or route[0] != row.endpoint):

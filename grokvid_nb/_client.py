@@ -27,7 +27,7 @@ from ._exceptions import (
 from ._expiry import expiry_text, keep_local_default, url_expired
 from ._inflight import InflightGate, max_in_flight
 from ._job import Job
-from ._ledger import Ledger, LedgerRow, default_home, default_ledger
+from ._ledger import Ledger, LedgerRow, default_home, default_ledger, owner_alive, process_tag
 from ._prepare import Prepared, image_records, prepare_request
 from ._ratelimit import SUBMIT, URGENT, RateLimiter, limiter_for
 from ._sandbox_mode import sandbox_route
@@ -56,6 +56,15 @@ def live_job(job_id: str) -> Job | None:
     """The `Job` object this process holds for a ledger job id, if it is still referenced."""
     with _live_lock:
         return _live_jobs.get(job_id)
+
+
+def live_owner(row: LedgerRow) -> bool:
+    """True while the process that recorded `row` may still be submitting it: another live
+    process, or this one with its `Job` still running."""
+    if row.owner == process_tag():
+        job = live_job(row.job_id)
+        return job is not None and not job.done()
+    return owner_alive(row.owner)
 
 
 def _missing_key(adapter: Adapter) -> MissingAPIKeyError:
@@ -261,7 +270,8 @@ class Client:
         deadline = deadline_s if deadline_s is not None else self.deadline_s
         if reuse:
             row = self._reusable_row(request, sample_index)
-            if row is not None:
+            if row is not None and not (row.task_id is None and row.state == "queued"
+                                        and not live_owner(row)):  # abandoned: claim() settles it
                 self._check_not_gone(row)
                 return self._attach(row, request, reused=True, deadline_s=deadline)
         estimate = priced_spec(self.adapter, request.model, request.mode).estimate(request.params)
@@ -270,10 +280,19 @@ class Client:
         ledger_params = dict(request.params)
         if images:
             ledger_params["image_inputs"] = image_records(images)
-        job_id = self.ledger.record_intent(
+        intent: dict[str, Any] = dict(
             provider=self.provider, model=request.model, mode=request.mode, prompt=request.prompt,
             params=ledger_params, endpoint=self.endpoint, fingerprint=fingerprint,
             sample_index=sample_index)
+        if reuse:
+            # lookup and insert again in one write transaction: of several processes sending the
+            # same request at once, one records (and pays for) it and the others attach to its job
+            job_id, row = self.ledger.claim(**intent)
+            if row is not None:
+                self._check_not_gone(row)
+                return self._attach(row, request, reused=True, deadline_s=deadline)
+        else:
+            job_id = self.ledger.record_intent(**intent)
         job = Job(self, request, job_id, sample_index=sample_index, deadline_s=deadline, wire=wire)
         with _live_lock:
             _live_jobs[job_id] = job
@@ -322,11 +341,17 @@ class Client:
                       deadline_s=deadline_s if deadline_s is not None else self.deadline_s)
             job._load(row)
             _live_jobs[row.job_id] = job
-        if row.task_id is None or row.state in ("succeeded", "failed", "expired", "cancelled") or (
+        if reused and row.task_id is None and row.state == "queued" and owner_alive(row.owner) \
+                and row.owner != process_tag():
+            job._start(follow=True)  # another process is submitting it: wait for its task id
+        elif row.task_id is None and row.state == "queued" and not live_owner(row):
+            job._adopt_abandoned(row)
+        elif row.task_id is None or row.state in ("succeeded", "failed", "expired") or (
                 reused and row.state == "unknown"):
             job._adopt_finished(row)
         else:
-            job.state = State.QUEUED if row.state in ("timed_out", "unknown") else State(row.state)
+            job.state = (State.QUEUED if row.state in ("timed_out", "unknown", "cancelled")
+                         else State(row.state))
             job._start()
         return job
 

@@ -24,6 +24,7 @@ GrokVidError
 ├── DownloadError                 a result's video could not be saved: HTTP error, not a video
 │   └── ResultExpiredError        the provider's result URL expired and no local copy was kept
 ├── UnsafePathError (ValueError)  a download target that must not be written or replaced
+├── LedgerError                   the ledger file is full, read-only or corrupted (path + hint)
 └── UploadError                   hosting an image failed, or the uploader's URL is unusable
 ```
 
@@ -62,6 +63,7 @@ __all__ = [
     "ReplyTooLargeError",
     "DeadlineExceededError",
     "UnsafePathError",
+    "LedgerError",
 ]
 
 
@@ -256,3 +258,15 @@ class DeadlineExceededError(TransportError, TimeoutError):
 class UnsafePathError(GrokVidError, ValueError):
     """A download target that is not a regular file (a device, FIFO, directory, symlink) or a
     name that would leave its folder; nothing was written."""
+
+
+class LedgerError(GrokVidError):
+    """The job ledger (an SQLite file) cannot be read or written: disk full, read-only,
+    corrupted. `path` is the file, `hint` how to recover; `task_ids` any provider task ids that
+    are held in memory until the ledger can take them (printed in the message, never lost)."""
+
+    def __init__(self, path: str, problem: str, hint: str, *, task_ids: tuple[str, ...] = ()) -> None:
+        self.path, self.problem, self.hint, self.task_ids = path, problem, hint, task_ids
+        kept = (f" Task id(s) kept in memory and written as soon as the ledger can take them: "
+                f"{', '.join(task_ids)}." if task_ids else "")
+        super().__init__(f"the job ledger {path} cannot be used ({problem}). {hint}{kept}")

@@ -29,6 +29,7 @@ from ._download import default_name, download_target, fetch_video
 from ._exceptions import (
     DeadlineExceededError,
     DownloadError,
+    LedgerError,
     ProviderError,
     ProviderResponseError,
     ProviderServerError,
@@ -137,6 +138,11 @@ class Job:
         self._task: asyncio.Task[None] | None = None
         self._cancel_requested = False
         self._submit_in_flight = False
+        self._ledger_error: LedgerError | None = None  # a write the ledger file could not take
+        # attached to another process's job whose submit is in flight: until its task id shows
+        # up in the ledger this job must not write the shared row (the other process owns it)
+        self._follower = False
+        self._deadline = 0.0  # time.monotonic() instant, set when the runner starts
 
     # ---- public surface -----------------------------------------------------------------
     @property
@@ -297,6 +303,7 @@ class Job:
                 return
             self._set_locked(fields)
         self._notify()
+        self._end_for_ledger()
 
     def _set_locked(self, fields: dict[str, Any]) -> None:
         for name, value in fields.items():
@@ -304,10 +311,34 @@ class Job:
         ledger_fields = {k: (v.value if isinstance(v, State) else v) for k, v in fields.items()
                          if k in ("state", "task_id", "progress", "polls", "error_code", "error_message")}
         if ledger_fields.keys() <= DEFERRABLE:  # progress only: batched off the event loop
-            if ledger_fields:
+            if ledger_fields and not self._follower:
                 self.client.ledger.update_soon(self.job_id, **ledger_fields)
         else:
-            self.client.ledger.update(self.job_id, **ledger_fields)
+            self._record(**ledger_fields)
+
+    def _record(self, **fields: Any) -> bool:
+        """Write to the ledger; on failure remember the `LedgerError` (the ledger keeps the
+        update in memory and retries it) and return False. Never raises: a full disk must end
+        the job clearly, not hang it."""
+        if self._follower:
+            return True
+        try:
+            self.client.ledger.update(self.job_id, **fields)
+            return True
+        except LedgerError as exc:
+            self._ledger_error = exc
+            log.warning("grokvid_nb: %s", exc)
+            return False
+
+    def _end_for_ledger(self) -> bool:
+        """End the job `unknown` if a ledger write failed (the task id stays on the job and in
+        the ledger's retry queue); True when it did."""
+        if self._ledger_error is None:
+            return False
+        self._finish(State.UNKNOWN, code="ledger_error", message=(
+            f"{self._ledger_error} The job stopped here because its progress could not be "
+            f"recorded{'' if self.task_id is None else f'; its task id is {self.task_id}'}"))
+        return True
 
     def _finish(self, state: State, status: TaskStatus | None = None,
                 code: str | None = None, message: str | None = None) -> None:
@@ -336,14 +367,20 @@ class Job:
             self.url_expires_at = expires_at(self.finished_at, self.client.adapter.url_ttl_s,
                                              self.client.time_scale)
         result = self._build_result()
-        self.client.ledger.update(
-            self.job_id, state=state.value, url_expires_at=self.url_expires_at, task_id=self.task_id, progress=self.progress,
+        saved = self._record(
+            state=state.value, url_expires_at=self.url_expires_at, task_id=self.task_id, progress=self.progress,
             polls=self.polls, finished_at=self.finished_at, video_urls=list(result.video_urls),
             cost_usd=result.cost_usd, cost_source=result.cost_source, error_code=code,
             error_message=message,
             provider_created_at=status.created_at.timestamp() if status and status.created_at else None,
             provider_completed_at=status.completed_at.timestamp() if status and status.completed_at else None,
         )
+        if not saved and self._ledger_error is not None and code != "ledger_error":
+            # the end state stands (a finished video stays usable); the error says the ledger
+            # did not take it yet, and where the task id is kept
+            self.error_code = "ledger_error"
+            self.error_message = "; ".join(m for m in (message, str(self._ledger_error)) if m)
+            result = self._build_result()
         if state is State.SUCCEEDED and self._latency is not None and not self.reused:
             # the task finished somewhere between the last "not done" reply and this one
             seen_pending = self._last_pending_s if self._last_pending_s is not None else 0.0
@@ -424,10 +461,14 @@ class Job:
         )
 
     # ---- the runner (engine loop) -------------------------------------------------------
-    def _start(self) -> None:
+    def _start(self, *, follow: bool = False) -> None:
+        self._follower = follow
+
         async def launch() -> None:
             self._task = asyncio.current_task()
             try:
+                if follow and not await self._await_task_id():
+                    return
                 await self._run()
             except asyncio.CancelledError:
                 pass
@@ -441,8 +482,44 @@ class Job:
 
         _loop.run_coroutine(launch())
 
-    async def _run(self) -> None:
+    async def _await_task_id(self) -> bool:
+        """Wait (bounded by the deadline) for the process submitting this job to record its
+        task id; True once it has, and this job polls the same task. If that process ends the
+        job, or dies before the id is recorded, this job ends as the ledger says."""
+        from ._ledger import owner_alive
+
         self._deadline = time.monotonic() + self.deadline_s
+        step = min(1.0, max(0.02, 0.5 * self.client.time_scale))
+        while True:
+            row = self.client.ledger.get(self.job_id)
+            if row is None or row.task_id is not None or row.state != "queued" \
+                    or not owner_alive(row.owner):
+                break
+            if not await self._sleep_until(step):
+                self._finish(State.TIMED_OUT, message=(
+                    "another process was still submitting this identical request when the "
+                    "deadline passed; it was not sent again, and gv.resume() re-attaches once "
+                    "its task id is recorded"))
+                return False
+        self._follower = False
+        if row is not None and row.task_id is not None and row.state not in ("succeeded", "failed",
+                                                                                "expired"):
+            self._load(row)
+            self.state = State.QUEUED if row.state in ("timed_out", "unknown", "cancelled") else State(row.state)
+            self._notify()
+            return True
+        if row is not None and row.task_id is None and row.state == "queued":
+            self._adopt_abandoned(row)
+        elif row is not None:
+            self._load(row)
+            self._adopt_finished(row)
+        else:
+            self._finish(State.UNKNOWN, code="ledger_row_gone", message="the job's ledger row vanished")
+        return False
+
+    async def _run(self) -> None:
+        if not self._deadline:  # a follower's wait for the task id already counts
+            self._deadline = time.monotonic() + self.deadline_s
         if self.task_id is None and not await self._submit():
             return
         if not self._submitted.done():
@@ -491,7 +568,12 @@ class Job:
         client, adapter = self.client, self.client.adapter
         self.submitted_at = time.time()
         self._started_mono = time.monotonic()
-        client.ledger.update(self.job_id, submitted_at=self.submitted_at)
+        # recorded before anything leaves: resume() tells "may have been sent" from "never sent"
+        if not self._record(submitted_at=self.submitted_at):
+            self._finish(State.FAILED, code="ledger_error", message=(
+                f"{self._ledger_error} Nothing was sent: a submit is never made that the ledger "
+                "could not record"))
+            return False
         for attempt in range(_SUBMIT_ATTEMPTS):
             request = adapter.build_submit(self._wire, client.endpoint, client.key)
             self._submit_in_flight = True
@@ -519,7 +601,8 @@ class Job:
                     client.limiter.refused_with(hint, SUBMIT)
             else:
                 self._submit_in_flight = False
-                if contains_secret(self.task_id, client.key):
+                key = client.key.reveal()  # a very short test key is in every id: not a leak
+                if contains_secret(self.task_id, key if len(key) >= 8 else None):
                     # a task id carrying the key would reach the ledger, the table and the
                     # gallery: it is not kept, and the job says why (item 8 of issue 14)
                     self.task_id = None
@@ -532,13 +615,15 @@ class Job:
                     if self._done.done():
                         # stopped while the submit was in flight: keep the paid task's id
                         # (gv.resume() or an identical request re-attaches), poll no more
-                        client.ledger.update(self.job_id, task_id=self.task_id,
-                                             accepted_at=time.time())
+                        self._record(task_id=self.task_id, accepted_at=time.time())
                         return False
-                    client.ledger.update(self.job_id, task_id=self.task_id,
-                                         accepted_at=time.time(), state=State.QUEUED.value)
+                    saved = self._record(task_id=self.task_id, accepted_at=time.time(),
+                                         state=State.QUEUED.value)
+                if not saved:  # the id is on this job and in the ledger's retry queue
+                    self._end_for_ledger()
+                    return False
                 self._set(state=State.QUEUED)
-                return True
+                return not self._done.done()
             self._submit_in_flight = False
             log.info("grokvid_nb: submit to %s not accepted (%s); retrying", self.provider, reason)
             if self._cancel_requested or not await self._sleep_until(self._backoff(attempt, hint)):
@@ -673,13 +758,13 @@ class Job:
             if exc.status_code not in GONE_STATUSES or not mark_gone:
                 raise
             self.url_gone_at = time.time()
-            self.client.ledger.update(self.job_id, url_gone_at=self.url_gone_at)
+            self._record(url_gone_at=self.url_gone_at)
             raise ResultExpiredError(
                 f"HTTP {exc.status_code} from {url}: {expiry_text(self.url_expires_at, self.url_gone_at)}; "
                 "no local copy was kept and nothing was written. Generate it again with reuse=False",
                 url=url, expired_at=self.url_gone_at, status_code=exc.status_code) from None
         self.local_path = target
-        self.client.ledger.update(self.job_id, local_path=str(target))
+        self._record(local_path=str(target))  # the file is complete either way; a failure is logged
         if self._done.done():
             self._notify()
         return target
@@ -697,6 +782,24 @@ class Job:
         self.url_expires_at, self.url_gone_at = row.url_expires_at, row.url_gone_at
         if row.finished_at and row.submitted_at:
             self._latency = row.finished_at - row.submitted_at
+
+    def _adopt_abandoned(self, row: LedgerRow) -> None:
+        """An intent whose process is gone without a task id: settled in the ledger (never
+        sent -> failed, maybe sent -> unknown, never resent) and this job ends that way."""
+        try:
+            state, code, message = self.client.ledger.settle_abandoned(row)
+        except LedgerError as exc:
+            self._ledger_error = exc
+            state, code, message = "unknown", "ledger_error", str(exc)
+        with self._lock:
+            if self._done.done():
+                return
+            self.state, self.error_code, self.error_message = State(state), code, message
+            self.finished_at = time.time()
+            self._done.set_result(self._build_result())
+        if not self._submitted.done():
+            self._submitted.set_result(None)
+        self._notify()
 
     def _adopt_finished(self, row: LedgerRow) -> None:
         """Mark a job that the ledger says is over as finished, without any request."""

@@ -59,7 +59,8 @@ PENDING_STATES = (State.QUEUED, State.RUNNING)
 TERMINAL_STATES = (State.SUCCEEDED, State.FAILED, State.EXPIRED, State.CANCELLED, State.TIMED_OUT,
                    State.UNKNOWN)
 #: States whose job is still worth re-attaching to (`gv.resume()`).
-RESUMABLE_STATES = (*PENDING_STATES, State.TIMED_OUT, State.UNKNOWN)
+# (cancelled too: cancel() only stops the local polling, the provider may still finish it)
+RESUMABLE_STATES = (*PENDING_STATES, State.TIMED_OUT, State.UNKNOWN, State.CANCELLED)
 #: States that a repeated identical request reuses instead of paying again.
 REUSABLE_STATES = (*PENDING_STATES, State.SUCCEEDED, State.TIMED_OUT, State.CANCELLED, State.UNKNOWN)
 

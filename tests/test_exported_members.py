@@ -14,7 +14,7 @@ import grokvid_nb as gv
 EXPORTED = [
     "ArgumentError", "AuthenticationError", "BudgetExceededError", "Client",
     "ConfigurationError", "DeadlineExceededError", "DownloadError", "FsspecUploader",
-    "GrokVidError", "ImageInputError", "InsufficientBalanceError", "Job", "MissingAPIKeyError",
+    "GrokVidError", "ImageInputError", "InsufficientBalanceError", "Job", "LedgerError", "MissingAPIKeyError",
     "MissingBaseURLError", "ProviderError", "ProviderResponseError", "ProviderServerError",
     "RateLimitedError", "ReplyTooLargeError", "RequestRejectedError", "Result",
     "ResultExpiredError", "SandboxUploader", "State", "TaskNotFoundError", "TransportError", "UnsafePathError",
