@@ -257,8 +257,29 @@ class Job:
 
     def download(self, dest: str | Path | None = None) -> Path:
         """Stream the video to `dest` (a file or directory; default `GROKVID_HOME/downloads`),
-        atomically, and return the path. No credentials are sent with it."""
-        return _loop.run_sync(self._download(dest))
+        atomically, and return the path. No credentials are sent with it. Ctrl-C (a notebook
+        interrupt) stops the download: nothing is left behind, not even a partial file."""
+        if _loop.in_engine_thread():
+            raise RuntimeError("download() would block the engine loop; use download_async() there")
+        finished = threading.Event()
+
+        async def guarded() -> Path:
+            try:
+                return await self._download(dest)
+            finally:
+                finished.set()
+
+        future = _loop.run_coroutine(guarded())
+        try:
+            # sleep-polled, not a blocking Condition.wait: a Ctrl-C arriving inside the latter can
+            # leave this thread stuck re-acquiring the future's lock
+            while not future.done():
+                time.sleep(0.02)
+            return future.result()
+        except KeyboardInterrupt:
+            future.cancel()  # cancels the task on the engine loop; its temporary file is removed
+            finished.wait(10)  # ...before control returns to the user
+            raise
 
     async def download_async(self, dest: str | Path | None = None) -> Path:
         """`download()` for async code (runs on the engine loop)."""

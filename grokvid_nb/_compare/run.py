@@ -8,8 +8,9 @@ import logging
 import threading
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .. import display
 from .._types import State
@@ -165,8 +166,14 @@ def run(batch: Batch, reporter: Reporter, timeout: float | None) -> "pd.DataFram
         for slot in slots:
             if slot.job is not None:
                 slot.job.remove_listener(on_change)
-    reporter.end([_line(s) for s in slots], interrupted=interrupted)
-    df = pd.DataFrame([_row(s, interrupted) for s in slots], columns=list(COLUMNS))
+    if interrupted:  # a second Ctrl-C while cleaning up must not lose the table
+        _shielded(lambda: reporter.end([_line(s) for s in slots], interrupted=True), required=False)
+        table = _shielded(lambda: pd.DataFrame([_row(s, True) for s in slots], columns=list(COLUMNS)))
+        assert table is not None  # a required step returns its value
+        df = table
+    else:
+        reporter.end([_line(s) for s in slots], interrupted=False)
+        df = pd.DataFrame([_row(s, False) for s in slots], columns=list(COLUMNS))
     df.attrs["interrupted"] = interrupted
     if interrupted:
         waiting = sum(s.job is not None and not s.job.done() for s in slots)
@@ -174,6 +181,22 @@ def run(batch: Batch, reporter: Reporter, timeout: float | None) -> "pd.DataFram
                       "job(s) keep running in the background (gv.resume() re-attaches)",
                       RuntimeWarning, stacklevel=3)
     return df
+
+
+_T = TypeVar("_T")
+
+
+def _shielded(step: Callable[[], _T], *, required: bool = True) -> _T | None:
+    """Run a cleanup step after an interrupt; further Ctrl-Cs are noted and the step is done
+    again (a required one, like the table) or skipped (the progress display)."""
+    for _ in range(20):
+        try:
+            return step()
+        except KeyboardInterrupt:
+            log.warning("grokvid_nb compare: interrupted again while saving the table; finishing it")
+            if not required:
+                return None
+    return step()
 
 
 def recent_job(job_id: str) -> "Job | None":
