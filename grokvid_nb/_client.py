@@ -200,11 +200,13 @@ class Client:
         return self._gate
 
     async def send(self, request: httpx.Request, *, deadline: float | None = None,
-                   priority: float = URGENT, kind: str = SUBMIT) -> httpx.Response:
+                   priority: float = URGENT, kind: str = SUBMIT,
+                   on_send: Callable[[], None] | None = None) -> httpx.Response:
         """Send one API request within the account's rate limits (`_ratelimit`, best `priority`
         first); the body is read whole, by `deadline` (a `time.monotonic()` instant) and within
         `GROKVID_MAX_REPLY_BYTES`. At most `gate().cap` requests are in flight at once;
-        the wait for a slot counts against `deadline` too."""
+        the wait for a slot counts against `deadline` too. `on_send()` runs just before the
+        request leaves (after both waits); an exception from it means nothing is sent."""
         try:  # a wait for the rate limit counts against the deadline too
             async with asyncio.timeout(None if deadline is None else max(0.0, deadline - time.monotonic())):
                 await self.limiter.acquire(priority, kind)
@@ -212,6 +214,8 @@ class Client:
             raise DeadlineExceededError(f"the deadline passed while waiting for {self.provider}'s "
                                         "rate limit; nothing was sent", maybe_sent=False) from None
         async with self.gate().slot(deadline, what=self.provider):
+            if on_send is not None:  # the last moment before the bytes leave
+                on_send()
             return await read_reply(self.http(), request, deadline=deadline, source=self.provider)
 
     def close(self) -> None:

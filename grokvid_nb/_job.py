@@ -96,7 +96,8 @@ class JobHost(Protocol):
     def http(self) -> httpx.AsyncClient: ...
 
     async def send(self, request: httpx.Request, *, deadline: float | None = None,
-                   priority: float = ..., kind: str = ...) -> httpx.Response: ...
+                   priority: float = ..., kind: str = ...,
+                   on_send: Callable[[], None] | None = None) -> httpx.Response: ...
 
 
 class Job:
@@ -589,18 +590,29 @@ class Job:
         client, adapter = self.client, self.client.adapter
         self.submitted_at = time.time()
         self._started_mono = time.monotonic()
-        # recorded before anything leaves: resume() tells "may have been sent" from "never sent"
-        if not self._record(submitted_at=self.submitted_at):
-            self._finish(State.FAILED, code="ledger_error", message=(
-                f"{self._ledger_error} Nothing was sent: a submit is never made that the ledger "
-                "could not record"))
-            return False
+        recorded = False
+
+        def mark_sent() -> None:
+            # written to the ledger at the last moment before the submit leaves (after any wait
+            # for the rate limit): resume() tells "may have been sent" from "never sent"
+            nonlocal recorded
+            if not recorded:
+                if not self._record(submitted_at=self.submitted_at):
+                    assert self._ledger_error is not None
+                    raise self._ledger_error
+                recorded = True
         for attempt in range(_SUBMIT_ATTEMPTS):
             request = adapter.build_submit(self._wire, client.endpoint, client.key)
             self._submit_in_flight = True
             try:
-                response = await client.send(request, deadline=self._deadline)
+                response = await client.send(request, deadline=self._deadline, on_send=mark_sent)
                 self.task_id = adapter.parse_submit(response)
+            except LedgerError:
+                self._submit_in_flight = False
+                self._finish(State.FAILED, code="ledger_error", message=(
+                    f"{self._ledger_error} Nothing was sent: a submit is never made that the "
+                    "ledger could not record"))
+                return False
             except DeadlineExceededError as exc:
                 if exc.maybe_sent:
                     self._finish(State.UNKNOWN, code="submit_reply_lost", message=(
