@@ -147,8 +147,9 @@ def test_sigkill_at_each_point_then_resume_loses_nothing_and_resends_nothing(tmp
     assert sum(s[:2] == ("unknown", "submit_reply_lost") for s in lost) >= 1
     # every task whose id was recorded was recovered: polled to the end by the new process
     assert sorted(s[0] for s in by_phase["polling"]) == ["succeeded"] * N
-    assert sorted(p for p, status, _t in report["resumed"] if status == "succeeded") == \
-        ["polling [sandbox:latency=600]"] * N
+    # (a job killed while keeping its local copy may be resumed too: it ends succeeded as well)
+    assert [p for p, _s, _t in report["resumed"]].count("polling [sandbox:latency=600]") == N
+    assert {status for _p, status, _t in report["resumed"]} == {"succeeded"}
     # the killed downloads left only temporary files; the re-download is complete
     assert sorted(s[0] for s in by_phase["downloading"]) == ["succeeded"] * N
     fetched = [Path(p) for p in report["fetched"]]
