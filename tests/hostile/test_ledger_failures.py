@@ -16,7 +16,6 @@ from typing import Any
 import pytest
 
 import grokvid_nb as gv
-from grokvid_nb import _ledger
 from grokvid_nb._ledger import Ledger
 
 from .conftest import HostileServer, never_answer, reply
@@ -66,7 +65,6 @@ def _done_body(server: HostileServer) -> bytes:
 
 def test_disk_full_when_the_task_id_arrives_keeps_it_and_writes_it_later(
         hostile: HostileServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(_ledger, "RETRY_EVERY_S", 0.1)
     hostile.route(SUBMIT, reply(b'{"request_id": "task-kept-1"}'))
     hostile.route("/v1/videos/task-kept-1", reply(b'{"status": "pending"}'))
     ledger = Ledger(tmp_path / "l.sqlite3")
