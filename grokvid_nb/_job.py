@@ -511,7 +511,7 @@ class Job:
         from ._ledger import owner_alive
 
         self._deadline = time.monotonic() + self.deadline_s
-        step = min(1.0, max(0.02, 0.5 * self.client.time_scale))
+        step = min(1.0, max(0.2, 2.0 * self.client.time_scale))  # a ledger read per step
         while True:
             row = self.client.ledger.get(self.job_id)
             if row is None or row.task_id is not None or row.state != "queued" \
