@@ -26,21 +26,25 @@ __all__ = [
     "EMBED_MAX_BYTES", "STATE_COLORS", "VideoSource", "browser_can_load", "caption_text",
     "clean", "data_uri", "error_html", "esc", "format_cost", "format_seconds", "history_html",
     "job_html", "job_text", "result_html", "result_text", "safe_video_src", "video_html",
+    "NO_MATH", "PROVIDER_COLORS", "next_check_text", "no_math", "provider_color",
 ]
 
 #: Largest local file inlined as a data URI (bigger ones keep the provider's URL).
 EMBED_MAX_BYTES = 10 * 1024 * 1024
 
 # ---- the one palette -------------------------------------------------------------------
-#: Every colour the views use (job cards, the form, the comparison progress table).
-MUTED_COLOR = "#666666"
-BORDER_COLOR = "#cccccc"
-ERROR_COLOR = "#d9534f"
-ERROR_BACKGROUND = "#fdf3f3"
-WAITING_COLOR = "#6c757d"
-RUNNING_COLOR = "#0d6efd"
-SUCCESS_COLOR = "#198754"
-WARNING_COLOR = "#b8860b"
+#: Every colour the views use (job cards, the form, the comparison tables and the plot).
+#: JupyterLab's theme variables first (so the light, dark and high-contrast themes all work),
+#: with a fallback for renderers that do not define them (nbviewer, VS Code, Colab, exports).
+MUTED_COLOR = "var(--jp-content-font-color2, #595959)"
+BORDER_COLOR = "var(--jp-border-color1, #bdbdbd)"
+ERROR_COLOR = "var(--jp-error-color1, #c62828)"
+#: a translucent tint, so the box stays readable on a light and on a dark background alike
+ERROR_BACKGROUND = "rgba(211, 47, 47, 0.08)"
+WAITING_COLOR = "var(--jp-content-font-color2, #595959)"
+RUNNING_COLOR = "var(--jp-brand-color1, #1565c0)"
+SUCCESS_COLOR = "var(--jp-success-color0, #2e7d32)"
+WARNING_COLOR = "var(--jp-warn-color0, #a15c00)"
 #: A job's (or a comparison row's) state -> its colour.
 STATE_COLORS = {
     "queued": WAITING_COLOR, "running": RUNNING_COLOR, "succeeded": SUCCESS_COLOR,
@@ -48,10 +52,35 @@ STATE_COLORS = {
     "timed_out": WARNING_COLOR, "unknown": WARNING_COLOR,
     "skipped": WAITING_COLOR, "error": ERROR_COLOR,  # comparison rows that never became a job
 }
+#: One fixed colour per provider, the same in every plot (matplotlib needs plain hex).
+PROVIDER_COLORS = {
+    "xai": "#1f77b4", "apixo": "#ff7f0e", "pixazo": "#2ca02c", "xingchao": "#d62728",
+    "apiinone": "#9467bd", "sandbox": "#7f7f7f",
+}
+_EXTRA_COLORS = ("#8c564b", "#e377c2", "#17becf", "#bcbd22")
+#: The classes that keep MathJax (JupyterLab 4, Notebook 7: `mathjax_ignore`; older
+#: front ends: `tex2jax_ignore`) from typesetting "$0.05 ... $0.07" as LaTeX.
+NO_MATH = "mathjax_ignore tex2jax_ignore"
+
+
+def provider_color(provider: str) -> str:
+    """The fixed colour of a provider in every plot (an unknown name gets a stable extra one)."""
+    known = PROVIDER_COLORS.get(provider)
+    if known is not None:
+        return known
+    return _EXTRA_COLORS[sum(provider.encode()) % len(_EXTRA_COLORS)]
+
+
+def no_math(markup: str) -> str:
+    """`markup` inside a `<div class="mathjax_ignore tex2jax_ignore">`: no dollar sign in it
+    is typeset as math."""
+    return f'<div class="{NO_MATH}">{markup}</div>'
+
 
 _FONT = "font-family:sans-serif;font-size:13px;line-height:1.4"
 _MUTED = f"color:{MUTED_COLOR}"
 _BOX = f"border:1px solid {BORDER_COLOR};border-radius:6px;padding:8px 12px;margin:4px 0;max-width:680px"
+_CELL = "padding:3px 10px;text-align:left;vertical-align:top"
 _ERROR_BOX = (f"border:1px solid {ERROR_COLOR};border-left:6px solid {ERROR_COLOR};border-radius:6px;"
               f"padding:8px 12px;margin:4px 0;max-width:680px;background-color:{ERROR_BACKGROUND}")
 
@@ -159,7 +188,16 @@ def _status_details(snap: JobSnapshot) -> list[str]:
         bits.append(f"{format_seconds(snap.elapsed_s)} elapsed")
     polls = snap.polls or 0
     bits.append(f"{polls} poll{'s' if polls != 1 else ''}")
+    if not snap.done and snap.next_check_s is not None and math.isfinite(snap.next_check_s):
+        bits.append(next_check_text(snap.next_check_s))
     return bits
+
+
+def next_check_text(seconds: float) -> str:
+    """'next check in 4 s' ('next check now' under half a second)."""
+    if seconds < 0.5:
+        return "next check now"
+    return f"next check in {format_seconds(seconds) if seconds >= 60 else f'{seconds:.0f} s'}"
 
 
 def _status_line(snap: JobSnapshot) -> str:
@@ -210,7 +248,7 @@ def job_html(snap: JobSnapshot) -> str:
            if percent is not None else "")
     task = (f'<div style="{_MUTED}">task <code>{esc(snap.task_id)}</code></div>'
             if snap.task_id else "")
-    return (f'<div class="grokvid-job" style="{_BOX};{_FONT}">'
+    return (f'<div class="grokvid-job {NO_MATH}" style="{_BOX};{_FONT}">'
             f'{_header_html(snap.provider, snap.model, snap.mode)}'
             f'<div><span style="color:{color};font-weight:bold">{esc(state)}</span>'
             f'{esc("".join(" · " + bit for bit in _status_details(snap)))}</div>'
@@ -231,7 +269,7 @@ def error_html(provider: str, model: str, state: str, code: str | None, message:
     text = message or "no message from the provider"
     task = f'<div style="{_MUTED}">task <code>{esc(task_id)}</code></div>' if task_id else ""
     cost_html = f'<div style="{_MUTED}">cost: {esc(cost)}</div>' if cost else ""
-    return (f'<div class="grokvid-error" style="{_ERROR_BOX};{_FONT}">'
+    return (f'<div class="grokvid-error {NO_MATH}" style="{_ERROR_BOX};{_FONT}">'
             f"{_header_html(provider, model, None)}"
             f'<div><b style="color:{ERROR_COLOR}">{esc(label)}</b>{code_html}</div>'
             f'<div style="white-space:pre-wrap">{esc(text)}</div>'
@@ -245,9 +283,10 @@ def caption_text(result: ResultData) -> str:
     if duration:
         bits.append(duration)
     bits.append(f"latency {format_seconds(result.latency_s)}")
-    bits.append(format_cost(result.cost_usd, result.cost_source))
-    if result.reused:
-        bits.append("reused earlier result")
+    if result.reused:  # no second charge: say so instead of repeating the first job's cost
+        bits.append(f"reused earlier result, no new charge (it cost {format_cost(result.cost_usd, result.cost_source)})")
+    else:
+        bits.append(format_cost(result.cost_usd, result.cost_source))
     return " · ".join(bits)
 
 
@@ -263,7 +302,7 @@ def video_html(src: str | None, caption: str = "", *, note: str | None = None,
     safe = safe_video_src(src)
     if safe is None:
         shown = _shorten(str(src), 200) if src is not None else "no URL"
-        return (f'<figure class="grokvid-video" style="margin:4px 0;{_FONT}">'
+        return (f'<figure class="grokvid-video {NO_MATH}" style="margin:4px 0;{_FONT}">'
                 f'<div style="{_ERROR_BOX}">refused to play this video: only http(s) and '
                 f"data:video/ URLs are embedded; got <code>{esc(shown)}</code></div>"
                 f"<figcaption>{caption_html}</figcaption>{note_html}</figure>")
@@ -273,7 +312,7 @@ def video_html(src: str | None, caption: str = "", *, note: str | None = None,
                 if is_http else "This browser cannot play MP4 video.")
     link = (f' · <a href="{src_attr}" target="_blank" rel="noopener">open ↗</a>'
             if is_http else "")
-    return (f'<figure class="grokvid-video" style="margin:4px 0;{_FONT}">'
+    return (f'<figure class="grokvid-video {NO_MATH}" style="margin:4px 0;{_FONT}">'
             f'<video src="{src_attr}" controls preload="metadata" playsinline '
             f'style="max-width:100%;width:{int(max_width)}px">{fallback}</video>'
             f'<figcaption style="{_MUTED}">{caption_html}{link}</figcaption>'
@@ -352,16 +391,20 @@ def history_html(results: Iterable[ResultData]) -> str:
                 if url and safe_video_src(url) and browser_can_load(url) else "—")
         if not result.ok:
             link = esc(result.error_code or result.status.value)
+        cost = ("reused, no charge" if result.reused
+                else format_cost(result.cost_usd, result.cost_source))
         cells = [result.provider, result.model, result.mode,
                  outcome_label(result.status.value, result.error_code),
-                 _duration_text(result.video_duration) or "", format_seconds(result.latency_s),
-                 format_cost(result.cost_usd, result.cost_source)]
-        rows.append("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in cells) + f"<td>{link}</td>"
-                    + f'<td title="{esc(result.prompt)}">{esc(_shorten(result.prompt, 60))}</td></tr>')
+                 _duration_text(result.video_duration) or "", format_seconds(result.latency_s), cost]
+        rows.append("<tr>" + "".join(f'<td style="{_CELL}">{esc(c)}</td>' for c in cells)
+                    + f'<td style="{_CELL}">{link}</td>'
+                    + f'<td style="{_CELL}" title="{esc(result.prompt)}">'
+                    f"{esc(_shorten(result.prompt, 60))}</td></tr>")
     if not rows:
-        return f'<div style="{_MUTED};{_FONT}">No videos generated in this session yet.</div>'
-    head = "".join(f"<th>{h}</th>" for h in
+        return (f'<div class="{NO_MATH}" style="{_MUTED};{_FONT}">No videos generated in this '
+                "session yet.</div>")
+    head = "".join(f'<th style="{_CELL};border-bottom:1px solid {BORDER_COLOR}">{h}</th>' for h in
                    ("provider", "model", "mode", "state", "length", "latency", "cost", "video",
                     "prompt"))
-    return (f'<table class="grokvid-history" style="{_FONT};border-collapse:collapse">'
+    return (f'<table class="grokvid-history {NO_MATH}" style="{_FONT};border-collapse:collapse">'
             f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>")

@@ -144,6 +144,7 @@ class Job:
         # up in the ledger this job must not write the shared row (the other process owns it)
         self._follower = False
         self._deadline = 0.0  # time.monotonic() instant, set when the runner starts
+        self._next_check_mono: float | None = None  # when the next status poll is due
 
     # ---- public surface -----------------------------------------------------------------
     @property
@@ -236,7 +237,17 @@ class Job:
             error_code=redact(self.error_code, *secrets) if self.error_code is not None else None,
             error_message=(redact(self.error_message, *secrets)
                            if self.error_message is not None else None),
-            done=self.done(), reused=self.reused, result=self.result_nowait())
+            done=self.done(), reused=self.reused, result=self.result_nowait(),
+            next_check_s=self.next_check_s)
+
+    @property
+    def next_check_s(self) -> float | None:
+        """Seconds until the next status check (None before the first is scheduled or once
+        the job has ended)."""
+        due = self._next_check_mono
+        if due is None or self.done():
+            return None
+        return max(0.0, due - time.monotonic())
 
     def cancel(self) -> None:
         """Stop polling and mark the job `cancelled` (no provider offers a cancel endpoint, so
@@ -686,6 +697,7 @@ class Job:
             elapsed = time.monotonic() - start
             delay = (self._backoff(errors, hint) if errors else
                      schedule.next_delay(elapsed, self.progress, hint))
+            self._next_check_mono = time.monotonic() + delay
             if not await self._sleep_until(delay):
                 self._finish(State.TIMED_OUT, message=(
                     f"no result within the deadline of {self.deadline_s:g} s; the task id is kept "

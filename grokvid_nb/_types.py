@@ -209,3 +209,5 @@ class JobSnapshot:
     done: bool
     reused: bool
     result: ResultData | None = None
+    #: seconds until the next status check (None: none scheduled, or the job has ended)
+    next_check_s: float | None = None

@@ -328,8 +328,28 @@ class JobWatcher(Generic[_J]):
             log.exception("grokvid_nb display update failed")
 
 
+def _live_widget(markup: str) -> Any:
+    """An `ipywidgets.HTML` holding `markup`, or None where ipywidgets cannot make one. Its
+    state lives in the kernel, so a reloaded page (or a second tab) shows the current card."""
+    try:
+        import ipywidgets
+    except ImportError:  # pragma: no cover - a core dependency; kept for trimmed installs
+        return None
+    try:
+        return ipywidgets.HTML(value=markup)
+    except Exception:  # no comm machinery: fall back to display updates only
+        log.debug("grokvid_nb: no live widget", exc_info=True)
+        return None
+
+
 def display_job(job: LiveJob, embed: bool | None = None) -> JobWatcher[LiveJob] | None:
     """Display `job` and keep that output current until it ends (in a Jupyter kernel).
+
+    While the job runs the output is a small `ipywidgets.HTML` (plus the same card as
+    `text/html` for renderers without widgets): its value is set by the watcher about once a
+    second, so the card ticks ("next check in 4 s") and a page reloaded mid-job shows the
+    current state from the kernel. The final update replaces it with plain HTML (the video
+    or the error), which is what a saved notebook keeps. No script is ever sent.
 
     Returns the `JobWatcher` doing the updates, or None when nothing will change (the job
     has already ended, or this is not a kernel: a terminal shows one snapshot).
@@ -341,11 +361,26 @@ def display_job(job: LiveJob, embed: bool | None = None) -> JobWatcher[LiveJob] 
     if not InteractiveShell.initialized():  # plain Python: IPython would print the dict
         print(bundle["text/plain"])
         return None
-    handle = display(bundle, raw=True, display_id=True)
+    live = None if job.done() or not in_notebook() else _live_widget(bundle["text/html"])
+    shown: dict[str, Any] = dict(bundle)
+    if live is not None:
+        view = live._repr_mimebundle_() or {}
+        shown.update({k: v for k, v in view.items() if k != "text/plain"})
+    handle = display(shown, raw=True, display_id=True)
     if handle is None or job.done() or not in_notebook():
         return None
 
     def update(current: LiveJob) -> None:
-        handle.update(job_bundle(current, embed=embed), raw=True)
+        fresh = job_bundle(current, embed=embed)
+        if live is not None:
+            live.value = fresh["text/html"]
+        else:
+            handle.update(fresh, raw=True)
 
-    return JobWatcher(job, update, update).start()
+    def finish(current: LiveJob) -> None:
+        fresh = job_bundle(current, embed=embed)
+        if live is not None:  # a page reloaded later still finds the final state in the widget
+            live.value = fresh["text/html"]
+        handle.update(fresh, raw=True)
+
+    return JobWatcher(job, update, finish).start()

@@ -11,12 +11,15 @@ from pathlib import Path
 import nbformat
 import pytest
 from IPython.core.displaypub import CapturingDisplayPublisher
+from ipywidgets.widgets.widget import _instances
 from nbclient import NotebookClient
 
 import grokvid_nb as gv
 from grokvid_nb import display as gv_display
 from grokvid_nb.display import JobWatcher, job_bundle
 from grokvid_nb.sandbox import Sandbox, SandboxConfig
+
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
 
 def test_watcher_throttles_and_always_ends_with_a_final_call(sandbox: object) -> None:
@@ -48,8 +51,12 @@ def test_job_display_updates_in_place_until_the_video(shell: CapturingDisplayPub
     first = shell.outputs[0]
     display_id = first["transient"]["display_id"]
     assert not first["update"]
-    assert set(first["data"]) == {"text/plain", "text/html"}
+    # the live card is a widget (kept in the kernel: a reloaded page shows the current state)
+    # with the same card as text/html for renderers without widgets
+    assert set(first["data"]) == {"text/plain", "text/html", WIDGET_VIEW}
     assert "grokvid-job" in first["data"]["text/html"] and "pixazo" in first["data"]["text/plain"]
+    model_id = first["data"][WIDGET_VIEW]["model_id"]
+    live = _instances[model_id]
     job.wait(20)
     deadline = time.monotonic() + 20
     while "<video" not in shell.outputs[-1]["data"]["text/html"] and time.monotonic() < deadline:
@@ -61,6 +68,8 @@ def test_job_display_updates_in_place_until_the_video(shell: CapturingDisplayPub
     assert "pixazo · grok-imagine-video · 6 s clip" in final["text/html"]
     assert "estimated" in final["text/html"]
     assert "base64" not in final["text/plain"]
+    assert WIDGET_VIEW not in final  # the saved notebook keeps plain HTML
+    assert live.value == final["text/html"]  # and a reloaded page finds the final state
 
 
 def test_a_finished_job_displays_once_without_a_watcher(shell: CapturingDisplayPublisher,
