@@ -34,6 +34,8 @@ def providers() -> "pd.DataFrame":
     public pages disagree)."""
     import pandas as pd
 
+    from ._frame import table
+
     rows: list[dict[str, Any]] = []
     for name in PROVIDER_NAMES:
         adapter = get_adapter(name)
@@ -62,7 +64,7 @@ def providers() -> "pd.DataFrame":
                     "result_urls_last": _lifetime(adapter.url_ttl_s),
                     "note": "; ".join(n for n in (model.note, mode.note) if n),
                 })
-    return pd.DataFrame(rows)
+    return table(pd.DataFrame(rows))
 
 
 def _failed_jobs(adapter: Adapter) -> str:

@@ -298,7 +298,10 @@ def video_html(src: str | None, caption: str = "", *, note: str | None = None,
     shows the refused value as escaped text instead of a player.
     """
     caption_html = esc(caption)
-    note_html = f'<div style="{_MUTED}">{esc(note)}</div>' if note else ""
+    # one line, cut with an ellipsis (the whole note in the tooltip): long file names fit a tile
+    note_html = (f'<div class="grokvid-note" style="{_MUTED};white-space:nowrap;overflow:hidden;'
+                 f'text-overflow:ellipsis;max-width:100%" title="{esc(note)}">{esc(note)}</div>'
+                 if note else "")
     safe = safe_video_src(src)
     if safe is None:
         shown = _shorten(str(src), 200) if src is not None else "no URL"

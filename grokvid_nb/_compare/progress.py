@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any, TextIO
 
 from .. import display
-from .._html import MUTED_COLOR, RUNNING_COLOR, STATE_COLORS
+from .._html import MUTED_COLOR, NO_MATH, RUNNING_COLOR, STATE_COLORS
 from .._types import TERMINAL_STATES
 
 __all__ = ["Line", "progress_text", "finished_text", "progress_html", "estimate_html",
@@ -86,23 +86,27 @@ def progress_html(lines: Sequence[Line], title: str = "") -> str:
         pct = "" if line.progress is None else f"{line.progress:.0f}%"
         body.append(
             "<tr>"
-            f"<td style='padding:2px 8px'>{e(line.label)}</td>"
-            f"<td style='padding:2px 8px;color:{colour}'>{e(line.status)}</td>"
-            f"<td style='padding:2px 8px'>{e(pct)}</td>"
-            f"<td style='padding:2px 8px'>{e(_seconds(line.elapsed_s))}</td>"
-            f"<td style='padding:2px 8px'>{e(line.cost)}</td>"
-            f"<td style='padding:2px 8px;color:{MUTED_COLOR}'>{e(line.note)}</td>"
+            f"<td style='padding:2px 8px;white-space:nowrap'>{e(line.label)}</td>"
+            f"<td style='padding:2px 8px;white-space:nowrap;color:{colour}'>{e(line.status)}</td>"
+            f"<td style='padding:2px 8px;white-space:nowrap'>{e(pct)}</td>"
+            f"<td style='padding:2px 8px;white-space:nowrap'>{e(_seconds(line.elapsed_s))}</td>"
+            f"<td style='padding:2px 8px;white-space:nowrap'>{e(line.cost)}</td>"
+            # a note is a sentence: wrap it at word breaks, never one word per line
+            f"<td style='padding:2px 8px;color:{MUTED_COLOR};min-width:16em;max-width:40em;"
+            f"white-space:normal;overflow-wrap:break-word'>{e(line.note)}</td>"
             "</tr>")
     caption = f"<caption style='text-align:left'>{e(title)}</caption>" if title else ""
-    return (f"<table class='grokvid-compare-progress' style='border-collapse:collapse'>{caption}"
-            f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>")
+    return (f"<div class='grokvid-compare-progress-box {NO_MATH}' style='overflow-x:auto;max-width:100%'>"
+            f"<table class='grokvid-compare-progress {NO_MATH}' style='border-collapse:collapse;"
+            f"font-family:sans-serif;font-size:13px'>{caption}"
+            f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>")
 
 
 def estimate_html(summary: str, breakdown: Sequence[tuple[str, str]]) -> str:
     """The pre-flight cost estimate as a small HTML block."""
     e = html.escape
     items = "".join(f"<li><code>{e(label)}</code>: {e(text)}</li>" for label, text in breakdown)
-    return (f"<div class='grokvid-compare-estimate'><b>compare:</b> {e(summary)}"
+    return (f"<div class='grokvid-compare-estimate {NO_MATH}'><b>compare:</b> {e(summary)}"
             f"<ul style='margin:2px 0'>{items}</ul></div>")
 
 

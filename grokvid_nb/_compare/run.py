@@ -121,6 +121,8 @@ def run(batch: Batch, reporter: Reporter, timeout: float | None) -> "pd.DataFram
     """Start every job of a planned batch, show progress until all end, return the table."""
     import pandas as pd
 
+    from .._frame import table
+
     slots: list[_Slot] = []
     for entry in batch.entries:
         if entry.fit.skipped:
@@ -168,12 +170,12 @@ def run(batch: Batch, reporter: Reporter, timeout: float | None) -> "pd.DataFram
                 slot.job.remove_listener(on_change)
     if interrupted:  # a second Ctrl-C while cleaning up must not lose the table
         _shielded(lambda: reporter.end([_line(s) for s in slots], interrupted=True), required=False)
-        table = _shielded(lambda: pd.DataFrame([_row(s, True) for s in slots], columns=list(COLUMNS)))
-        assert table is not None  # a required step returns its value
-        df = table
+        shown = _shielded(lambda: table(pd.DataFrame([_row(s, True) for s in slots], columns=list(COLUMNS))))
+        assert shown is not None  # a required step returns its value
+        df = shown
     else:
         reporter.end([_line(s) for s in slots], interrupted=False)
-        df = pd.DataFrame([_row(s, False) for s in slots], columns=list(COLUMNS))
+        df = table(pd.DataFrame([_row(s, False) for s in slots], columns=list(COLUMNS)))
     df.attrs["interrupted"] = interrupted
     if interrupted:
         waiting = sum(s.job is not None and not s.job.done() for s in slots)

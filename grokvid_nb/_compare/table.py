@@ -73,7 +73,9 @@ def make_row(*, provider: str, model: str | None, mode: str | None,
         row.update(
             model=result.model, mode=result.mode, status=result.status.value,
             latency_s=None if result.latency_s is None else round(result.latency_s, 3),
-            polls=result.polls, cost_usd=result.cost_usd, cost_source=result.cost_source,
+            polls=result.polls, cost_usd=result.cost_usd,
+            # as in summarize(): a finished video whose cost nobody knows says so
+            cost_source=result.cost_source or ("unknown" if result.ok and result.cost_usd is None else None),
             video_url=result.video_url, error=_error(result.error_code, result.error_message),
             task_id=result.task_id, queue_s=result.queue_s, generation_s=result.generation_s,
             video_duration=result.video_duration,
@@ -132,4 +134,6 @@ def summarize_table(df: "pd.DataFrame") -> "pd.DataFrame":
             "cost_source": ", ".join(sources) if sources else ("unknown" if len(ok) else None),
             "skipped": int((group["status"] == "skipped").sum()),
         })
-    return pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS))
+    from .._frame import table
+
+    return table(pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS)))

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .. import display
+from .._html import provider_color
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -143,25 +144,28 @@ def latency_cost_figure(rows: Iterable[Mapping[str, Any]], title: str | None = N
             group["y"].append(float(cost))
     fig = _NotebookFigure(figsize=(7, 4.5), layout="constrained")
     ax = fig.add_subplot()
-    colours = [f"C{i}" for i in range(10)]
-    for i, (label, pts) in enumerate(groups.items()):
-        colour = colours[i % len(colours)]
+    markers = "os^Dv<>p"
+    seen_models: dict[str, int] = {}
+    # no labels next to the points (they collide when providers are close): a legend below
+    # the axes names each one, in the provider's fixed colour from the one palette
+    for label, pts in groups.items():
+        provider = label.split(" · ")[0]
+        colour = provider_color(provider)
+        marker = markers[seen_models.setdefault(provider, 0) % len(markers)]
+        seen_models[provider] += 1
         if pts["x"]:
-            ax.scatter(pts["x"], pts["y"], color=colour, label=label, alpha=0.8)
-            ax.annotate(label.split(" · ")[0], (pts["x"][0], pts["y"][0]), xytext=(4, 4),
-                        textcoords="offset points", fontsize=8, color=colour)
+            ax.scatter(pts["x"], pts["y"], color=colour, marker=marker, label=label, alpha=0.85)
         if pts["ux"]:
             ax.scatter(pts["ux"], [0.0] * len(pts["ux"]), color=colour, marker="x", clip_on=False,
                        label=f"{label} (cost unknown, drawn at 0)")
-            ax.annotate(label.split(" · ")[0] + " (cost ?)", (pts["ux"][0], 0.0), xytext=(4, 4),
-                        textcoords="offset points", fontsize=8, color=colour)
+    ax.margins(x=0.08, y=0.08)  # markers at the largest latency stay inside the axes
     ax.set_xlabel("latency (s)")
     ax.set_ylabel("cost per video (USD)")
     n = sum(len(p["x"]) + len(p["ux"]) for p in groups.values())
     ax.set_title(title or f"latency vs cost ({n} succeeded job{'s' if n != 1 else ''})")
     ax.grid(True, alpha=0.3)
     if groups:
-        ax.legend(fontsize=8, loc="best")
+        fig.legend(fontsize=8, loc="outside lower center", ncols=2, frameon=False)
     else:
         ax.text(0.5, 0.5, "no succeeded jobs to plot", ha="center", va="center", transform=ax.transAxes)
     top = ax.get_ylim()[1]

@@ -101,7 +101,7 @@ def test_models_as_tuples_and_dicts(sandbox: Any) -> None:
     pro = rows["xingchao"]
     assert pro["model"] == "grok_video3_pro" and pro["status"] == "succeeded"
     assert pro["duration"] == 10 and "duration 6->10" in pro["note"]
-    assert pd.isna(pro["cost_usd"]) and pd.isna(pro["cost_source"])  # no published price
+    assert pd.isna(pro["cost_usd"]) and pro["cost_source"] == "unknown"  # no published price
     skipped = gv.compare("a fox", providers={"xingchao": "grok_video3_pro"}, progress=False, duration=6)
     assert skipped.iloc[0]["status"] == "skipped" and "10 s" in skipped.iloc[0]["note"]
 

@@ -92,7 +92,7 @@ def test_plot_latency_vs_cost() -> None:
     assert isinstance(fig, Figure)
     ax = fig.axes[0]
     assert ax.get_xlabel() == "latency (s)" and "cost" in ax.get_ylabel()
-    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
     assert any(label.startswith("xai") for label in labels)
     assert any("xingchao" in label and "unknown" in label for label in labels)
     assert not any("pixazo" in label for label in labels)  # failed jobs are not plotted
@@ -105,6 +105,45 @@ def test_plot_latency_vs_cost() -> None:
     fig.savefig(buf, format="png")  # renders without pyplot or a display
     assert buf.getvalue()[:4] == b"\x89PNG"
     assert isinstance(gv.plot(table([])), Figure)
+
+
+def _boxes(fig: object) -> list[tuple[str, object]]:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(fig)  # type: ignore[arg-type]
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    ax = fig.axes[0]  # type: ignore[attr-defined]
+    texts = [ax.title, ax.xaxis.label, ax.yaxis.label, *ax.get_xticklabels(), *ax.get_yticklabels(),
+             *ax.texts, *(t for legend in fig.legends for t in legend.get_texts())]  # type: ignore[attr-defined]
+    unique = [t for t in texts if t.get_text() and t.get_visible()]
+    return [(t.get_text(), t.get_window_extent(renderer)) for t in unique]
+
+
+def test_plot_labels_never_overlap_and_each_provider_keeps_its_colour() -> None:
+    """Five providers at nearly the same point (the case that printed "xapixazo"): no two
+    texts of the figure overlap, and a provider's colour is the same in two different plots."""
+    from matplotlib.colors import to_hex
+
+    from grokvid_nb._html import PROVIDER_COLORS
+
+    names = ["xai", "apixo", "pixazo", "xingchao", "apiinone"]
+    fig = gv.plot(table([ok(name, 10.0 + i * 0.05, 0.30) for i, name in enumerate(names)]))
+    boxes = _boxes(fig)
+    assert len(boxes) >= 8  # title, axis labels, ticks, five legend entries
+    for i, (text_a, a) in enumerate(boxes):
+        for text_b, b in boxes[i + 1:]:
+            assert not a.overlaps(b), (text_a, text_b)
+
+    def colours(figure: object) -> dict[str, str]:
+        ax = figure.axes[0]  # type: ignore[attr-defined]
+        return {c.get_label().split(" · ")[0]: to_hex(c.get_facecolor()[0], keep_alpha=False)
+                for c in ax.collections}
+
+    first = colours(fig)
+    second = colours(gv.plot(table([ok("pixazo", 3.0, 0.1), ok("xai", 50.0, 0.5)])))
+    assert first == {name: PROVIDER_COLORS[name] for name in names}
+    assert second == {"pixazo": PROVIDER_COLORS["pixazo"], "xai": PROVIDER_COLORS["xai"]}
 
 
 def test_progress_html_escapes() -> None:

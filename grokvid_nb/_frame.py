@@ -1,0 +1,61 @@
+"""`Table`: the DataFrame our functions return, shown in a notebook without math typesetting.
+
+JupyterLab and Notebook 7 run MathJax over HTML outputs, so "$0.05/s at 480p, $0.07/s at
+720p" in a price column becomes LaTeX italics. `Table` is a plain `pandas.DataFrame` whose
+notebook HTML is rendered with `display.html.use_mathjax=False` (pandas then marks the table
+`tex2jax_ignore mathjax_ignore`) inside a `mathjax_ignore` wrapper that scrolls sideways
+instead of overflowing the output, with "unknown" where a cost is unknown. Everything else
+(slicing, `to_csv`, `attrs`, ...) is pandas' own.
+
+Imported only where pandas is already needed.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pandas as pd
+
+from ._html import NO_MATH
+
+__all__ = ["Table", "table", "UNKNOWN_COLUMNS"]
+
+#: Columns where an empty cell means "not known" (shown as "unknown", not NaN).
+UNKNOWN_COLUMNS = ("cost_usd", "cost_source", "cost_per_video_s", "estimated_cost_usd", "mean_cost_usd")
+
+
+def _unknown_or(value: Any) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "unknown"
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return str(value)
+
+
+class Table(pd.DataFrame):
+    """A `pandas.DataFrame` whose notebook view is never typeset as math (see the module)."""
+
+    @property
+    def _constructor(self) -> type[Table]:
+        return Table
+
+    def _repr_html_(self) -> str | None:
+        shown = pd.DataFrame(self, copy=True)
+        for column in UNKNOWN_COLUMNS:
+            if column in shown.columns:
+                shown[column] = shown[column].astype(object).map(_unknown_or)
+        with pd.option_context("display.html.use_mathjax", False):
+            markup = shown._repr_html_()
+        if markup is None:
+            return None
+        return (f'<div class="grokvid-table {NO_MATH}" style="overflow-x:auto;max-width:100%">'
+                f"{markup}</div>")
+
+
+def table(df: pd.DataFrame) -> Table:
+    """`df` as a `Table` (same data, same `attrs`; no copy of the values is made by pandas
+    beyond what the constructor needs)."""
+    out = Table(df)
+    out.attrs.update(df.attrs)
+    return out
