@@ -6,6 +6,8 @@ gv.use_sandbox()                      # no key, no network: the built-in emulato
 job = gv.generate("a lakeside at sunset", provider="apixo", duration=6)
 job                                   # live status in a notebook, then an inline <video>
 df = gv.compare("a lakeside at sunset")   # every provider, one table of latency and cost
+group = gv.generate("a lakeside", provider="xai", n=4)   # four videos, one grid; group.wait()
+for job in gv.as_completed(group): print(job.result())   # (async for ... in async code)
 ```
 """
 
@@ -49,7 +51,8 @@ if _typing.TYPE_CHECKING:
     from ._api import generate, resume
     from ._budget import set_budget
     from ._client import Client
-    from ._compare import compare, gallery, plot, summarize, sweep
+    from ._compare import compare, compare_async, gallery, plot, summarize, sweep
+    from ._group import JobGroup, as_completed
     from ._history import history, spend
     from ._job import Job
     from ._result import Result
@@ -76,6 +79,7 @@ __all__ = [
     "ImageInputError",
     "InsufficientBalanceError",
     "Job",
+    "JobGroup",
     "LedgerError",
     "MissingAPIKeyError",
     "MissingBaseURLError",
@@ -96,7 +100,9 @@ __all__ = [
     "UploaderRequiredError",
     "ValidationError",
     "__version__",
+    "as_completed",
     "compare",
+    "compare_async",
     "estimate_cost",
     "form",
     "gallery",
@@ -120,6 +126,9 @@ __all__ = [
 _LAZY = {
     "Client": "._client",
     "Job": "._job",
+    "JobGroup": "._group",
+    "as_completed": "._group",
+    "compare_async": "._compare",
     "Result": "._result",
     "generate": "._api",
     "resume": "._api",

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import warnings
-from typing import Any
+from typing import Any, Literal, overload
 
 from ._client import Client, live_owner
+from ._exceptions import ArgumentError
+from ._group import JobGroup
 from ._job import Job
 from ._ledger import Ledger, default_ledger
 from ._sandbox_mode import is_in_process_sandbox, sandbox_route
@@ -13,11 +15,33 @@ from ._sandbox_mode import is_in_process_sandbox, sandbox_route
 __all__ = ["generate", "resume"]
 
 
+@overload
+def generate(prompt: str, provider: str = ..., *, api_key: str | None = ...,
+             base_url: str | None = ..., n: Literal[1] = ..., **params: Any) -> Job: ...
+
+
+@overload
+def generate(prompt: str, provider: str = ..., *, api_key: str | None = ...,
+             base_url: str | None = ..., n: int, **params: Any) -> Job | JobGroup: ...
+
+
 def generate(prompt: str, provider: str = "xai", *, api_key: str | None = None,
-             base_url: str | None = None, **params: Any) -> Job:
+             base_url: str | None = None, n: int = 1, **params: Any) -> Job | JobGroup:
     """Submit one video and return its `Job`. As the last expression of a notebook cell it
-    shows live status and ends as an inline `<video>`."""
-    return Client(provider, api_key=api_key, base_url=base_url).start(prompt, **params)
+    shows live status and ends as an inline `<video>`.
+
+    With `n > 1`, `n` distinct videos of the same request (samples 0..n-1, each its own
+    job and charge) are started at once and a `JobGroup` is returned: it shows as one grid
+    that fills in as the clips arrive, and `group.wait()` returns the list of `Result`s.
+    Every parameter is validated before the first request leaves.
+    """
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ArgumentError("n", n, "the number of videos is a whole number >= 1")
+    client = Client(provider, api_key=api_key, base_url=base_url)
+    if n == 1:
+        return client.start(prompt, **params)
+    client.validate(prompt, **params)  # nothing is sent unless the request is valid
+    return JobGroup([client.start(prompt, sample_index=i, **params) for i in range(n)])
 
 
 def resume(ledger: Ledger | None = None) -> list[Job]:

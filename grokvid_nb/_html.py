@@ -26,7 +26,7 @@ __all__ = [
     "EMBED_MAX_BYTES", "STATE_COLORS", "VideoSource", "browser_can_load", "caption_text",
     "clean", "data_uri", "error_html", "esc", "format_cost", "format_seconds", "history_html",
     "job_html", "job_text", "result_html", "result_text", "safe_video_src", "video_html",
-    "NO_MATH", "PROVIDER_COLORS", "next_check_text", "no_math", "provider_color",
+    "NO_MATH", "PROVIDER_COLORS", "grid_html", "next_check_text", "no_math", "provider_color",
 ]
 
 #: Largest local file inlined as a data URI (bigger ones keep the provider's URL).
@@ -411,3 +411,12 @@ def history_html(results: Iterable[ResultData]) -> str:
                     "prompt"))
     return (f'<table class="grokvid-history {NO_MATH}" style="{_FONT};border-collapse:collapse">'
             f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>")
+
+
+# ---- several jobs at once ---------------------------------------------------------------
+def grid_html(cells: Iterable[str], *, columns: int = 2, title: str = "") -> str:
+    """Already-built cards/videos (`job_html`, `result_html`, ...) side by side in a grid."""
+    items = "".join(f'<div class="grokvid-grid-cell" style="min-width:0">{cell}</div>' for cell in cells)
+    heading = f'<div style="{_FONT};{_MUTED}">{esc(title)}</div>' if title else ""
+    return (f'<div class="grokvid-grid {NO_MATH}">{heading}<div style="display:grid;gap:8px;'
+            f'grid-template-columns:repeat({max(1, int(columns))},minmax(0,1fr))">{items}</div></div>')

@@ -29,7 +29,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -47,6 +47,7 @@ from ._html import (
     esc,
     format_cost,
     format_seconds,
+    grid_html,
     history_html,
     job_html,
     job_text,
@@ -71,6 +72,8 @@ __all__ = [
     "esc",
     "format_cost",
     "format_seconds",
+    "display_group",
+    "group_bundle",
     "history_html",
     "in_notebook",
     "job_bundle",
@@ -87,19 +90,30 @@ __all__ = [
 log = logging.getLogger("grokvid_nb")
 
 
-class LiveJob(Protocol):
-    """What the live display needs of a job (`grokvid_nb.Job` is one)."""
+class Watchable(Protocol):
+    """What the watcher needs: `done()` and change listeners (a job, or a group of jobs)."""
 
     def done(self) -> bool: ...
-
-    def _snapshot(self) -> JobSnapshot: ...
 
     def add_listener(self, callback: Callable[[Any], None]) -> None: ...
 
     def remove_listener(self, callback: Callable[[Any], None]) -> None: ...
 
 
-_J = TypeVar("_J", bound=LiveJob)
+class LiveJob(Watchable, Protocol):
+    """What the live display needs of a job (`grokvid_nb.Job` is one)."""
+
+    def _snapshot(self) -> JobSnapshot: ...
+
+
+class LiveGroup(Watchable, Protocol):
+    """What the live display needs of several jobs shown together (`JobGroup` is one)."""
+
+    @property
+    def jobs(self) -> Sequence[LiveJob]: ...
+
+
+_J = TypeVar("_J", bound=Watchable)
 
 
 def in_notebook() -> bool:
@@ -342,7 +356,51 @@ def _live_widget(markup: str) -> Any:
         return None
 
 
-def display_job(job: LiveJob, embed: bool | None = None) -> JobWatcher[LiveJob] | None:
+def group_bundle(jobs: Sequence[LiveJob], embed: bool | None = None, columns: int = 2) -> dict[str, str]:
+    """Several jobs as one grid: a card per running job, the video (or error) per finished one."""
+    bundles = [job_bundle(job, embed=embed) for job in jobs]
+    finished = sum(job.done() for job in jobs)
+    title = f"{len(jobs)} jobs · {finished} finished"
+    text = "\n\n".join([title, *(b["text/plain"] for b in bundles)])
+    return {"text/plain": text,
+            "text/html": grid_html([b["text/html"] for b in bundles], columns=columns, title=title)}
+
+
+def _display_live(target: Watchable, make: Callable[[], dict[str, str]]) -> JobWatcher[Watchable] | None:
+    """Show `make()` and keep it current while `target` runs (see `display_job`)."""
+    from IPython.core.interactiveshell import InteractiveShell
+    from IPython.display import display
+
+    bundle = make()
+    if not InteractiveShell.initialized():  # plain Python: IPython would print the dict
+        print(bundle["text/plain"])
+        return None
+    live = None if target.done() or not in_notebook() else _live_widget(bundle["text/html"])
+    shown: dict[str, Any] = dict(bundle)
+    if live is not None:
+        view = live._repr_mimebundle_() or {}
+        shown.update({k: v for k, v in view.items() if k != "text/plain"})
+    handle = display(shown, raw=True, display_id=True)
+    if handle is None or target.done() or not in_notebook():
+        return None
+
+    def update(_current: Watchable) -> None:
+        fresh = make()
+        if live is not None:
+            live.value = fresh["text/html"]
+        else:
+            handle.update(fresh, raw=True)
+
+    def finish(_current: Watchable) -> None:
+        fresh = make()
+        if live is not None:  # a page reloaded later still finds the final state in the widget
+            live.value = fresh["text/html"]
+        handle.update(fresh, raw=True)
+
+    return JobWatcher(target, update, finish).start()
+
+
+def display_job(job: LiveJob, embed: bool | None = None) -> JobWatcher[Watchable] | None:
     """Display `job` and keep that output current until it ends (in a Jupyter kernel).
 
     While the job runs the output is a small `ipywidgets.HTML` (plus the same card as
@@ -354,33 +412,9 @@ def display_job(job: LiveJob, embed: bool | None = None) -> JobWatcher[LiveJob] 
     Returns the `JobWatcher` doing the updates, or None when nothing will change (the job
     has already ended, or this is not a kernel: a terminal shows one snapshot).
     """
-    from IPython.core.interactiveshell import InteractiveShell
-    from IPython.display import display
+    return _display_live(job, lambda: job_bundle(job, embed=embed))
 
-    bundle = job_bundle(job, embed=embed)
-    if not InteractiveShell.initialized():  # plain Python: IPython would print the dict
-        print(bundle["text/plain"])
-        return None
-    live = None if job.done() or not in_notebook() else _live_widget(bundle["text/html"])
-    shown: dict[str, Any] = dict(bundle)
-    if live is not None:
-        view = live._repr_mimebundle_() or {}
-        shown.update({k: v for k, v in view.items() if k != "text/plain"})
-    handle = display(shown, raw=True, display_id=True)
-    if handle is None or job.done() or not in_notebook():
-        return None
 
-    def update(current: LiveJob) -> None:
-        fresh = job_bundle(current, embed=embed)
-        if live is not None:
-            live.value = fresh["text/html"]
-        else:
-            handle.update(fresh, raw=True)
-
-    def finish(current: LiveJob) -> None:
-        fresh = job_bundle(current, embed=embed)
-        if live is not None:  # a page reloaded later still finds the final state in the widget
-            live.value = fresh["text/html"]
-        handle.update(fresh, raw=True)
-
-    return JobWatcher(job, update, finish).start()
+def display_group(group: LiveGroup, embed: bool | None = None) -> JobWatcher[Watchable] | None:
+    """Display several jobs as one grid that fills in as their clips arrive (as `display_job`)."""
+    return _display_live(group, lambda: group_bundle(group.jobs, embed=embed))

@@ -27,7 +27,7 @@ import ipywidgets as widgets
 from ._catalog import priced_spec
 from ._client import setup_problem
 from ._exceptions import GrokVidError, ImageInputError, UploaderRequiredError, ValidationError
-from ._html import ERROR_COLOR, MUTED_COLOR
+from ._html import ERROR_COLOR, MUTED_COLOR, NO_MATH
 from ._prepare import prepare_request
 from ._sandbox_mode import sandbox_route
 from ._types import VideoRequest
@@ -48,7 +48,8 @@ if TYPE_CHECKING:
     from ._job import Job
     from ._result import Result
 
-__all__ = ["VideoForm", "form", "readiness", "key_info_html", "prompt_count_html", "cost_html"]
+__all__ = ["VideoForm", "form", "readiness", "key_info_html", "prompt_count_html", "cost_html",
+           "reason_html"]
 
 _LABEL = {"description_width": "110px"}
 _HIDDEN = "none"
@@ -132,6 +133,16 @@ def prompt_count_html(length: int, limit: int | None) -> str:
     return f'<small style="color:{color}">{length} / {limit} characters</small>'
 
 
+def reason_html(problem: str | None, *, empty_prompt: bool = False) -> str:
+    """Why Generate is disabled: a neutral hint while nothing is typed yet (a new form opens
+    without a red error), the exact problem in red otherwise, nothing when it can run."""
+    if problem is None:
+        return ""
+    if empty_prompt:
+        return f'<small style="color:{MUTED_COLOR}">Type a prompt to generate a video.</small>'
+    return f'<small style="color:{ERROR_COLOR}">{esc(problem)}</small>'
+
+
 def cost_html(estimate: float | None, spec: ModeSpec | None, reports_cost: bool) -> str:
     """'Estimated cost: $0.30 ($0.05/s at 480p, ...)' or 'unknown' with the reason."""
     if spec is None:
@@ -197,7 +208,8 @@ class VideoForm(widgets.VBox):
         self.video_url = widgets.Text(description="Video URL", placeholder="https://... source video",
                                       style=_LABEL, layout=widgets.Layout(width="98%"))
         self.reuse = widgets.Checkbox(value=True, description="Reuse an identical earlier result "
-                                      "(no new charge)", indent=False)
+                                      "(no new charge)", indent=False, style={"description_width": "initial"},
+                                      layout=widgets.Layout(width="auto"))  # the whole label shows
         self.cost = widgets.HTML()
         self.generate_button = widgets.Button(description="Generate", button_style="primary",
                                               icon="play")
@@ -258,7 +270,7 @@ class VideoForm(widgets.VBox):
     def static_html(self) -> str:
         """What a renderer without widgets (GitHub, nbviewer, an export) shows: the latest
         video or error and the history table."""
-        return (f'<div class="grokvid-form"><div style="color:{MUTED_COLOR};font-family:sans-serif;'
+        return (f'<div class="grokvid-form {NO_MATH}"><div style="color:{MUTED_COLOR};font-family:sans-serif;'
                 'font-size:13px">gv.form(): the interactive controls need a running kernel '
                 f"with ipywidgets.</div>{self.result_html.value}{self.history.value}</div>")
 
@@ -421,8 +433,7 @@ class VideoForm(widgets.VBox):
                 problem = "a job is running: wait for it or cancel it"
             self.generate_button.disabled = problem is not None
             self.generate_button.tooltip = problem or "Submit this request"
-            self.reason.value = (f'<small style="color:{ERROR_COLOR}">{esc(problem)}</small>'
-                                 if problem else "")
+            self.reason.value = reason_html(problem, empty_prompt=not self.prompt.value.strip())
 
     # ---- running a job ------------------------------------------------------------------
     def _client(self) -> "Client":
@@ -457,6 +468,17 @@ class VideoForm(widgets.VBox):
             self._show_progress(job)
         self._refresh()
         self.watcher = JobWatcher(job, self._show_progress, self._show_result).start()
+
+    def wait(self, timeout: float | None = None) -> "Result":
+        """Wait for the current job (as `Job.wait`) and for the form to have shown its result:
+        the video, the history row and the saved output's static fallback. Use this rather
+        than `f.job.wait()` in a notebook run headless, so the saved form is up to date."""
+        if self.job is None:
+            raise RuntimeError("no job yet: click Generate (or call generate_button.click()) first")
+        result = self.job.wait(timeout)
+        if self.watcher is not None:
+            self.watcher.join(60)
+        return result
 
     def _on_cancel(self, _button: Any = None) -> None:
         if self.job is not None and not self.job.done():

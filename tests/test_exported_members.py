@@ -14,13 +14,14 @@ import grokvid_nb as gv
 EXPORTED = [
     "ArgumentError", "AuthenticationError", "BudgetExceededError", "Client",
     "ConfigurationError", "DeadlineExceededError", "DownloadError", "FsspecUploader",
-    "GrokVidError", "ImageInputError", "InsufficientBalanceError", "Job", "LedgerError", "MissingAPIKeyError",
+    "GrokVidError", "ImageInputError", "InsufficientBalanceError", "Job", "JobGroup", "LedgerError", "MissingAPIKeyError",
     "MissingBaseURLError", "ProviderError", "ProviderResponseError", "ProviderServerError",
     "RateLimitedError", "ReplyTooLargeError", "RequestRejectedError", "Result",
     "ResultExpiredError", "SandboxUploader", "State", "TaskNotFoundError", "TransportError", "UnsafePathError",
-    "UploadError", "UploaderRequiredError", "ValidationError", "__version__", "compare",
-    "estimate_cost", "form", "gallery", "generate", "history", "plot", "poll_policy", "providers",
-    "resume", "set_budget", "set_price", "set_uploader", "spend", "summarize", "sweep", "use_sandbox",
+    "UploadError", "UploaderRequiredError", "ValidationError", "__version__", "as_completed", "compare",
+    "compare_async", "estimate_cost", "form", "gallery", "generate", "history", "plot", "poll_policy",
+    "providers", "resume", "set_budget", "set_price", "set_uploader", "spend", "summarize", "sweep",
+    "use_sandbox",
 ]
 
 

@@ -1,4 +1,4 @@
-"""Compare providers on the same request: `compare`, `summarize`, `gallery`, `plot`, `sweep`.
+"""Compare providers on the same request: `compare` (and `compare_async`), `summarize`, `gallery`, `plot`, `sweep`.
 
 ```python
 import grokvid_nb as gv
@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     import pandas as pd
     from matplotlib.figure import Figure
 
-__all__ = ["compare", "summarize", "gallery", "plot", "sweep", "save_table", "check_options", "COLUMNS", "MAX_REPEATS"]
+__all__ = ["compare", "compare_async", "summarize", "gallery", "plot", "sweep", "save_table", "check_options", "COLUMNS", "MAX_REPEATS"]
 
 
 #: More repeats than this per provider is a typo, not a plan (and each repeat is a table row).
@@ -78,15 +78,42 @@ def compare(prompt: str, providers: ProvidersSpec = None, repeats: int = 1, *, a
     the rows so far (`df.attrs["interrupted"]`); unfinished jobs keep running and
     `gv.resume()` re-attaches.
     """
-    repeats, max_cost_usd, timeout = check_options(repeats, max_cost_usd, timeout)
-    reporter = make_reporter(progress)
-    batch = _plan.plan(prompt, providers, repeats, adapt=adapt, reuse=reuse, params=params)
-    estimate = Estimate(tuple(batch.lines()))
-    _run.announce(reporter, estimate, max_cost_usd)
-    check_budget(estimate, max_cost_usd)  # the arithmetic first: 10**9 repeats fail here at once
-    check_session_budget(estimate)
-    _args.count("repeats", repeats, high=MAX_REPEATS)
+    reporter, batch, estimate, timeout = _before_sending(prompt, providers, repeats, adapt, max_cost_usd,
+                                                         reuse, timeout, progress, params)
     df = _run.run(batch, reporter, timeout)
+    df.attrs["estimated_usd"] = estimate.known_usd
+    df.attrs["unknown_price"] = list(estimate.unknown)
+    return df
+
+
+def _before_sending(prompt: str, providers: ProvidersSpec, repeats: object, adapt: bool,
+                    max_cost_usd: object, reuse: bool, timeout: object,
+                    progress: bool | str | Reporter, params: dict[str, Any]
+                    ) -> tuple[Reporter, "_plan.Batch", Estimate, float | None]:
+    """What compare() and compare_async() do before the first job: check the options, plan,
+    show the estimate, and refuse above the limits."""
+    count, limit, wait = check_options(repeats, max_cost_usd, timeout)
+    reporter = make_reporter(progress)
+    batch = _plan.plan(prompt, providers, count, adapt=adapt, reuse=reuse, params=params)
+    estimate = Estimate(tuple(batch.lines()))
+    _run.announce(reporter, estimate, limit)
+    check_budget(estimate, limit)  # the arithmetic first: 10**9 repeats fail here at once
+    check_session_budget(estimate)
+    _args.count("repeats", count, high=MAX_REPEATS)
+    return reporter, batch, estimate, wait
+
+
+async def compare_async(prompt: str, providers: ProvidersSpec = None, repeats: int = 1, *,
+                        adapt: bool = False, max_cost_usd: float | None = 5.0, reuse: bool = True,
+                        timeout: float | None = None, progress: bool | str | Reporter = True,
+                        **params: Any) -> "pd.DataFrame":
+    """`compare()` for async code (`df = await gv.compare_async(...)`): the same arguments,
+    the same checks before anything is sent (the estimate, the budget), the same table. The
+    jobs run on the engine's own thread; awaiting it leaves the caller's event loop free.
+    Cancelling the awaiting task leaves unfinished jobs running (`gv.resume()` re-attaches)."""
+    reporter, batch, estimate, wait = _before_sending(prompt, providers, repeats, adapt, max_cost_usd,
+                                                      reuse, timeout, progress, params)
+    df = await _run.run_async(batch, reporter, wait)
     df.attrs["estimated_usd"] = estimate.known_usd
     df.attrs["unknown_price"] = list(estimate.unknown)
     return df

@@ -3,6 +3,7 @@ caller's thread until every job has ended (or the caller interrupts), and builds
 
 from __future__ import annotations
 
+import asyncio
 import collections
 import logging
 import threading
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
 
     from .._job import Job
 
-__all__ = ["run", "announce", "recent_job"]
+__all__ = ["run", "run_async", "announce", "recent_job"]
 
 log = logging.getLogger("grokvid_nb")
 
@@ -117,57 +118,51 @@ def _wait_for_change(changed: threading.Event, seconds: float) -> None:
     changed.clear()
 
 
-def run(batch: Batch, reporter: Reporter, timeout: float | None) -> "pd.DataFrame":
-    """Start every job of a planned batch, show progress until all end, return the table."""
-    import pandas as pd
-
-    from .._frame import table
-
+def _make_slots(batch: Batch) -> list[_Slot]:
     slots: list[_Slot] = []
     for entry in batch.entries:
         if entry.fit.skipped:
             slots.append(_Slot(entry, None))
         else:
             slots.extend(_Slot(entry, i) for i in range(batch.repeats))
-    changed = threading.Event()
+    return slots
 
-    def on_change(_job: "Job") -> None:
-        changed.set()
 
-    interrupted = False
-    started = time.monotonic()
-    try:
-        for slot in slots:
-            if slot.entry.fit.skipped or slot.entry.client is None:
-                continue
-            request = slot.entry.fit.request
-            assert request is not None
-            try:
-                slot.job = slot.entry.client.start(
-                    batch.prompt, model=request.model, mode=request.mode, reuse=batch.reuse,
-                    sample_index=slot.sample or 0, **dict(request.params))
-            except Exception as exc:  # one provider's problem must not lose the other rows
-                slot.error = f"could not start: {exc}"
-                continue
-            _remember(slot.job)
-            slot.job.add_listener(on_change)
-        while True:
-            lines = [_line(s) for s in slots]
-            reporter.update(lines)
-            pending = [s.job for s in slots if s.job is not None and not s.job.done()]
-            if not pending:
-                break
-            if timeout is not None and time.monotonic() - started >= timeout:
-                for job in pending:
-                    job.stop_polling(f"compare(timeout={timeout:g}) ran out")
-                continue
-            _wait_for_change(changed, 0.25)
-    except KeyboardInterrupt:
-        interrupted = True
-    finally:
-        for slot in slots:
-            if slot.job is not None:
-                slot.job.remove_listener(on_change)
+def _start(batch: Batch, slots: list[_Slot], on_change: "Callable[[Job], None]") -> None:
+    for slot in slots:
+        if slot.entry.fit.skipped or slot.entry.client is None:
+            continue
+        request = slot.entry.fit.request
+        assert request is not None
+        try:
+            slot.job = slot.entry.client.start(
+                batch.prompt, model=request.model, mode=request.mode, reuse=batch.reuse,
+                sample_index=slot.sample or 0, **dict(request.params))
+        except Exception as exc:  # one provider's problem must not lose the other rows
+            slot.error = f"could not start: {exc}"
+            continue
+        _remember(slot.job)
+        slot.job.add_listener(on_change)
+
+
+def _pending(slots: list[_Slot], started: float, timeout: float | None) -> bool:
+    """True while a job runs; past `timeout` the running ones stop being polled."""
+    pending = [s.job for s in slots if s.job is not None and not s.job.done()]
+    if pending and timeout is not None and time.monotonic() - started >= timeout:
+        for job in pending:
+            job.stop_polling(f"compare(timeout={timeout:g}) ran out")
+    return bool(pending)
+
+
+def _finish(slots: list[_Slot], reporter: Reporter, on_change: "Callable[[Job], None]",
+            interrupted: bool) -> "pd.DataFrame":
+    import pandas as pd
+
+    from .._frame import table
+
+    for slot in slots:
+        if slot.job is not None:
+            slot.job.remove_listener(on_change)
     if interrupted:  # a second Ctrl-C while cleaning up must not lose the table
         _shielded(lambda: reporter.end([_line(s) for s in slots], interrupted=True), required=False)
         shown = _shielded(lambda: table(pd.DataFrame([_row(s, True) for s in slots], columns=list(COLUMNS))))
@@ -181,8 +176,62 @@ def run(batch: Batch, reporter: Reporter, timeout: float | None) -> "pd.DataFram
         waiting = sum(s.job is not None and not s.job.done() for s in slots)
         warnings.warn(f"compare() was interrupted: {len(slots) - waiting} row(s) finished; {waiting} "
                       "job(s) keep running in the background (gv.resume() re-attaches)",
-                      RuntimeWarning, stacklevel=3)
+                      RuntimeWarning, stacklevel=4)
     return df
+
+
+def run(batch: Batch, reporter: Reporter, timeout: float | None) -> "pd.DataFrame":
+    """Start every job of a planned batch, show progress until all end, return the table."""
+    slots = _make_slots(batch)
+    changed = threading.Event()
+
+    def on_change(_job: "Job") -> None:
+        changed.set()
+
+    interrupted = False
+    started = time.monotonic()
+    try:
+        _start(batch, slots, on_change)
+        while True:
+            reporter.update([_line(s) for s in slots])
+            if not _pending(slots, started, timeout):
+                break
+            _wait_for_change(changed, 0.25)
+    except KeyboardInterrupt:
+        interrupted = True
+    return _finish(slots, reporter, on_change, interrupted)
+
+
+async def run_async(batch: Batch, reporter: Reporter, timeout: float | None) -> "pd.DataFrame":
+    """`run()` for async code: the same jobs, progress and table, awaiting instead of
+    blocking (the progress is drawn from the caller's event loop). Cancelling the awaiting
+    task counts as an interrupt: the table so far is built, then the cancellation goes on."""
+    loop = asyncio.get_running_loop()
+    slots = _make_slots(batch)
+    changed = asyncio.Event()
+
+    def on_change(_job: "Job") -> None:  # engine thread: hand over to the caller's loop
+        try:
+            loop.call_soon_threadsafe(changed.set)
+        except RuntimeError:  # that loop has closed: nobody is waiting any more
+            pass
+
+    started = time.monotonic()
+    try:
+        _start(batch, slots, on_change)
+        while True:
+            reporter.update([_line(s) for s in slots])
+            if not _pending(slots, started, timeout):
+                break
+            try:
+                await asyncio.wait_for(changed.wait(), 0.25)
+            except TimeoutError:
+                pass
+            changed.clear()
+    except asyncio.CancelledError:
+        _finish(slots, reporter, on_change, interrupted=True)
+        raise
+    return _finish(slots, reporter, on_change, interrupted=False)
 
 
 _T = TypeVar("_T")

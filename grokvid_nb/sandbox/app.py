@@ -167,6 +167,15 @@ class Sandbox:
         self.app: Starlette = _SandboxStarlette(routes, self._transports)
         """The Starlette ASGI app serving every provider and the CDN."""
 
+    def __repr__(self) -> str:
+        """'Sandbox(5 providers, time_scale=0.05, seed=1, 3 tasks)': what a notebook cell
+        ending in `gv.use_sandbox(...)` prints (never a memory address)."""
+        config = self.config
+        seed = "" if config.seed is None else f", seed={config.seed}"
+        tasks = len(self._state.stats.tasks)
+        return (f"Sandbox({len(self.emulators)} providers: {', '.join(self.emulators)}; "
+                f"time_scale={config.time_scale:g}{seed}; {tasks} task{'s' if tasks != 1 else ''} so far)")
+
     # -- inspection -------------------------------------------------------------------
 
     @property
