@@ -4,7 +4,8 @@ JupyterLab and Notebook 7 run MathJax over HTML outputs, so "$0.05/s at 480p, $0
 720p" in a price column becomes LaTeX italics. `Table` is a plain `pandas.DataFrame` whose
 notebook HTML is rendered with `display.html.use_mathjax=False` (pandas then marks the table
 `tex2jax_ignore mathjax_ignore`) inside a `mathjax_ignore` wrapper that scrolls sideways
-instead of overflowing the output, with "unknown" where a cost is unknown. Everything else
+instead of overflowing the output, with "unknown" where a cost is unknown and an empty cell
+(not NaN or None) where a value does not apply. Everything else
 (slicing, `to_csv`, `attrs`, ...) is pandas' own.
 
 Imported only where pandas is already needed.
@@ -25,12 +26,16 @@ __all__ = ["Table", "table", "UNKNOWN_COLUMNS"]
 UNKNOWN_COLUMNS = ("cost_usd", "cost_source", "cost_per_video_s", "estimated_cost_usd", "mean_cost_usd")
 
 
-def _unknown_or(value: Any) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "unknown"
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA
+
+
+def _shown(value: Any, empty: str) -> Any:
+    if _missing(value):
+        return empty
     if isinstance(value, float):
         return f"{value:.6g}"
-    return str(value)
+    return value
 
 
 class Table(pd.DataFrame):
@@ -42,9 +47,11 @@ class Table(pd.DataFrame):
 
     def _repr_html_(self) -> str | None:
         shown = pd.DataFrame(self, copy=True)
-        for column in UNKNOWN_COLUMNS:
-            if column in shown.columns:
-                shown[column] = shown[column].astype(object).map(_unknown_or)
+        for column in shown.columns:
+            # a missing cost is unknown; anything else missing does not apply (an empty cell)
+            empty = "unknown" if column in UNKNOWN_COLUMNS else ""
+            if shown[column].isna().any():
+                shown[column] = shown[column].astype(object).map(lambda v, e=empty: _shown(v, e))
         with pd.option_context("display.html.use_mathjax", False):
             markup = shown._repr_html_()
         if markup is None:
