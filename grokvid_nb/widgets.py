@@ -433,7 +433,7 @@ class VideoForm(widgets.VBox):
                 problem = "a job is running: wait for it or cancel it"
             self.generate_button.disabled = problem is not None
             self.generate_button.tooltip = problem or "Submit this request"
-            self.reason.value = reason_html(problem, empty_prompt=not self.prompt.value.strip())
+            self.reason.value = reason_html(problem, empty_prompt=not self.prompt.value)
 
     # ---- running a job ------------------------------------------------------------------
     def _client(self) -> "Client":
