@@ -272,16 +272,23 @@ def test_widget_form_renders_and_generates(jupyter_lab: JupyterLab, tab: Tab,
     generate = form.locator("button.jupyter-button", has_text="Generate")
     expect(generate).to_be_visible()
 
-    # no prompt yet: Generate is disabled and the form says why
+    # no prompt yet: Generate is disabled and says why (the tooltip), with a neutral hint and
+    # no red error before anything is typed
     expect(generate).to_be_disabled()
     reason = generate.get_attribute("title") or ""
     assert "prompt" in reason and "Submit" not in reason, reason
-    expect(form.get_by_text("a non-empty text is required")).to_be_visible()
+    hint = form.get_by_text("Type a prompt to generate a video.")
+    expect(hint).to_be_visible()
+    assert hint.evaluate("e => getComputedStyle(e).color") != "rgb(211, 47, 47)"
+    expect(form.get_by_text("a non-empty text is required")).to_have_count(0)
+    reuse = form.get_by_text("Reuse an identical earlier result (no new charge)")
+    expect(reuse).to_be_visible()
+    assert reuse.evaluate("e => e.scrollWidth <= e.clientWidth + 1")  # the label is not cut off
 
     prompt.click()
     prompt.fill("a forest in fog at dawn")
     expect(generate).to_be_enabled(timeout=15_000)
-    expect(form.get_by_text("a non-empty text is required")).to_have_count(0)
+    expect(hint).to_have_count(0)
     generate.click()
 
     video = form.locator("video")

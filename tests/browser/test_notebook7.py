@@ -30,8 +30,6 @@ def test_quickstart_runs_and_videos_play_in_notebook7(notebook7: JupyterLab, nb7
     assert not tab.blocked, tab.diagnostics()
 
 
-@pytest.mark.xfail(strict=True, reason="issue 13 item 1: the gv.providers() price column "
-                   "('$0.05/s at 480p, $0.07/s at 720p') is typeset as LaTeX")
 @pytest.mark.timeout(240)
 def test_no_math_in_quickstart_outputs_in_notebook7(notebook7: JupyterLab, nb7_tab: Tab) -> None:
     """Dollar amounts ("$0.05/s at 480p, $0.07/s at 720p") must not be typeset as LaTeX."""
