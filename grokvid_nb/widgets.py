@@ -247,6 +247,8 @@ class VideoForm(widgets.VBox):
             self.history,
         ])
 
+        for name in NO_MATH.split():  # the prices in its HTML parts are not LaTeX either
+            self.add_class(name)
         for control in (self.provider, self.model, self.mode):
             control.observe(self._sync, names="value")
         for control in (self.prompt, self.duration_slider, self.duration_choice, self.resolution,

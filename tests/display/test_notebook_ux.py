@@ -165,6 +165,7 @@ def test_a_new_form_has_no_red_error_and_a_whole_reuse_label() -> None:
     form.prompt.value = "x" * 100_000  # over the limit: now the real problem, in red
     assert _html.ERROR_COLOR in form.reason.value
     assert form.reuse.layout.width == "auto" and form.reuse.style.description_width == "initial"
+    assert {"mathjax_ignore", "tex2jax_ignore"} <= set(form._dom_classes)
 
 
 @pytest.mark.timeout(60)
