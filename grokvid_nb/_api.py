@@ -5,6 +5,8 @@ from __future__ import annotations
 import warnings
 from typing import Any, Literal, overload
 
+from ._budget import check_budget
+from ._catalog import priced_spec
 from ._client import Client, live_owner
 from ._exceptions import ArgumentError
 from ._group import JobGroup
@@ -40,7 +42,14 @@ def generate(prompt: str, provider: str = "xai", *, api_key: str | None = None,
     client = Client(provider, api_key=api_key, base_url=base_url)
     if n == 1:
         return client.start(prompt, **params)
-    client.validate(prompt, **params)  # nothing is sent unless the request is valid
+    # nothing is sent unless the request is valid and the whole group fits the budget
+    request = client.validate(prompt, **params)
+    reuse = params.get("reuse", True)
+    new = sum(not (reuse and client.can_reuse(request, i)) for i in range(n))
+    if new:
+        each = priced_spec(client.adapter, request.model, request.mode).estimate(request.params)
+        check_budget(None if each is None else each * new, client.ledger,
+                     what=f"{n} x {client.provider}/{request.model} {request.mode} ({new} new)")
     return JobGroup([client.start(prompt, sample_index=i, **params) for i in range(n)])
 
 

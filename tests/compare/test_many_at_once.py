@@ -48,6 +48,18 @@ def test_generate_n_validates_before_anything_is_sent(sandbox: Any) -> None:
     assert sandbox.stats.submits["apixo"] == 0
 
 
+def test_generate_n_checks_the_budget_for_the_whole_group_first(sandbox: Any) -> None:
+    gv.set_budget(total=0.20)  # apixo 6 s: $0.09 a video: two fit, three do not
+    try:
+        with pytest.raises(gv.BudgetExceededError, match="3 x apixo"):
+            gv.generate("a lakeside", provider="apixo", n=3, duration=6)
+        assert sandbox.stats.submits["apixo"] == 0  # not even the first two were sent
+        group = gv.generate("a lakeside", provider="apixo", n=2, duration=6)
+        assert [r.ok for r in group.wait(30)] == [True, True]
+    finally:
+        gv.set_budget()
+
+
 @pytest.mark.timeout(60)
 def test_as_completed_yields_jobs_in_the_order_they_end(sandbox: Any) -> None:
     slow = gv.Client("apixo").start("slow [sandbox:latency=150]", duration=6)
@@ -69,7 +81,7 @@ def test_as_completed_times_out_and_leaves_the_jobs_running(sandbox: Any) -> Non
 
 @pytest.mark.timeout(60)
 async def test_async_as_completed_and_awaiting_a_group(sandbox: Any) -> None:
-    group = gv.generate("a lakeside [sandbox:latency=30]", provider="apixo", n=2, duration=6)
+    group = gv.generate("a lakeside [sandbox:latency=200]", provider="apixo", n=2, duration=6)
     fast = gv.Client("apiinone").start("fast [sandbox:latency=5]")
     seen = [job async for job in gv.as_completed([*group, fast], timeout=30)]
     assert seen[0] is fast and set(seen[1:]) == set(group)
