@@ -136,13 +136,15 @@ def history(provider: str | Iterable[str] | None = None, state: str | Iterable[s
     it contains). `to=` also writes it (.csv or .parquet). Reads the ledger only."""
     import pandas as pd
 
+    from ._frame import table
+
     rows = [_record(row) for row in _rows(ledger, provider, state, since, prompt)]
     df = pd.DataFrame(rows, columns=list(HISTORY_COLUMNS))
     df["cost_usd"] = df["cost_usd"].astype("float64")
     _times(df, ("created_at", "submitted_at", "finished_at", "url_expires_at"))
     if to is not None:
         df.attrs["path"] = str(write_table(df, to))
-    return df
+    return table(df)  # shown without MathJax: prompts and prices keep their "$"
 
 
 def _classify(row: LedgerRow) -> tuple[str, float]:
@@ -167,6 +169,8 @@ def spend(provider: str | Iterable[str] | None = None, since: Any = None, *,
     holds the same split over all rows. Filters and `to=` as in `history()`."""
     import pandas as pd
 
+    from ._frame import table as no_math_table
+
     table: dict[tuple[str, str], dict[str, Any]] = {}
     for row in _rows(ledger, provider, None, since, None):
         day = datetime.fromtimestamp(row.created_at).date().isoformat()
@@ -190,4 +194,4 @@ def spend(provider: str | Iterable[str] | None = None, since: Any = None, *,
                                  else round(float(df[name].sum()), 6)) for name in SPEND_COLUMNS[2:]}
     if to is not None:
         df.attrs["path"] = str(write_table(df, to))
-    return df
+    return no_math_table(df)  # shown without MathJax: prompts and prices keep their "$"

@@ -74,6 +74,9 @@ def test_frames_we_return_render_without_math_and_fit_the_output(sandbox: object
     assert html.startswith('<div class="grokvid-table mathjax_ignore tex2jax_ignore" '
                            'style="overflow-x:auto;max-width:100%">')
     assert 'class="dataframe tex2jax_ignore mathjax_ignore"' in html
+    for frame in (gv.history(), gv.spend()):  # the ledger's views too
+        assert isinstance(frame, pd.DataFrame)
+        assert frame._repr_html_().startswith('<div class="grokvid-table mathjax_ignore tex2jax_ignore"')
     # a slice is still one of ours (and still a DataFrame)
     assert "mathjax_ignore" in providers[providers.provider == "xai"]._repr_html_()
 
