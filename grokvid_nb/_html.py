@@ -348,7 +348,7 @@ def result_html(result: ResultData, source: VideoSource | None = None) -> str:
 
 def expired_html(caption: str, note: str) -> str:
     """The box shown instead of a player when the URL expired and no copy can be shown."""
-    return (f'<figure class="grokvid-video grokvid-expired" style="margin:4px 0;{_FONT}">'
+    return (f'<figure class="grokvid-video grokvid-expired {NO_MATH}" style="margin:4px 0;{_FONT}">'
             f'<div style="{_ERROR_BOX}"><b>Video URL expired.</b> {esc(note)}</div>'
             f'<figcaption style="{_MUTED}">{esc(caption)}</figcaption></figure>')
 

@@ -56,10 +56,11 @@ def root_class(markup: str) -> str:
     _html.history_html([result()]),
     _html.history_html([]),
     _html.grid_html(["<p>$1</p>", "<p>$2</p>"]),
+    _html.expired_html("$0.30 reported", "expired"),
     progress_html([Line("k", "xai #0", "running", 1.0, 8.0, "$0.30 estimated", "note")], "t"),
     estimate_html("estimated $1.48 for 10 new jobs ... limit $5.00", [("xai", "$0.30")]),
     gallery_html([cell_from_row({"provider": "xai", "model": "m", "status": "failed", "error": "$1"})]),
-], ids=["job", "error", "result", "video", "history", "history-empty", "grid", "progress",
+], ids=["job", "error", "result", "video", "history", "history-empty", "grid", "expired", "progress",
         "estimate", "gallery"])
 def test_every_html_root_we_emit_turns_math_off(markup: str) -> None:
     classes = root_class(markup).split()
