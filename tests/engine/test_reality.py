@@ -9,6 +9,7 @@ silent poll to the deadline.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -100,7 +101,7 @@ def test_xai_moderated_done_without_url_is_moderated_not_a_timeout(sandbox: Any,
     # shown plainly: card, text, history and the compare row all say "moderated"
     assert "moderated" in result_html(result) and "$0.30 reported" in result_html(result)
     assert result_text(result).startswith("Result moderated")
-    assert "<td>moderated</td>" in history_html([result])
+    assert re.search(r"<td style=\"[^\"]*\">moderated</td>", history_html([result]))
     row = make_row(provider="xai", model=result.model, mode=result.mode, params=result.params,
                    sample=0, note="", estimated=None, result=result)
     assert row["error"].startswith("moderated: ") and row["status"] == "failed"
