@@ -393,9 +393,9 @@ def _display_live(target: Watchable, make: Callable[[], dict[str, str]]) -> JobW
 
     def finish(_current: Watchable) -> None:
         fresh = make()
+        handle.update(fresh, raw=True)  # first: what the saved notebook keeps
         if live is not None:  # a page reloaded later still finds the final state in the widget
             live.value = fresh["text/html"]
-        handle.update(fresh, raw=True)
 
     return JobWatcher(target, update, finish).start()
 
