@@ -133,6 +133,7 @@ class Job:
         self._last_pending_s: float | None = None  # submit -> last reply that was not terminal
         self._first_running_s: float | None = None  # submit -> first "running" reply
         self._listeners: list[Callable[["Job"], None]] = []
+        self._settlers: list[Callable[[float], None]] = []
         self._lock = threading.RLock()
         self._done: concurrent.futures.Future[Result] = concurrent.futures.Future()
         self._submitted: concurrent.futures.Future[None] = concurrent.futures.Future()
@@ -192,10 +193,15 @@ class Job:
             raise RuntimeError("wait() would block the engine loop; use `await job` there")
         timeout = _args.optional_timeout("timeout", timeout, inf_means_none=True, allow_zero=True)
         try:
-            return self._done.result(timeout)
+            result = self._done.result(timeout)
         except concurrent.futures.TimeoutError:
             self.stop_polling(f"stopped waiting after {timeout:g} s")
-            return self._done.result(30)
+            result = self._done.result(30)
+        with self._lock:
+            settlers = list(self._settlers)
+        for settle in settlers:
+            settle(5.0)
+        return result
 
     def stop_polling(self, reason: str = "stopped waiting") -> None:
         """Stop polling and end the job `timed_out` (the provider may still finish it). It
@@ -253,6 +259,12 @@ class Job:
         """Stop polling and mark the job `cancelled` (no provider offers a cancel endpoint, so
         the provider may still finish and charge it)."""
         self._stop(State.CANCELLED, "cancelled by the user; the provider may still finish the task")
+
+    def add_settler(self, settle: Callable[[float], None]) -> None:
+        """Call `settle(seconds)` when `wait()` returns, so a view can finish its last update
+        first (a saved notebook then keeps the final state, not a race with the watcher)."""
+        with self._lock:
+            self._settlers.append(settle)
 
     def add_listener(self, callback: Callable[["Job"], None]) -> None:
         """Call `callback(job)` after every change (from the engine thread)."""

@@ -305,6 +305,9 @@ class JobWatcher(Generic[_J]):
         """Begin watching (returns self)."""
         self._since = time.monotonic()
         self.job.add_listener(self._changed)
+        add_settler = getattr(self.job, "add_settler", None)
+        if add_settler is not None:  # job.wait() returns after the final update is shown
+            add_settler(self.join)
         _hub.add(self)
         return self
 
