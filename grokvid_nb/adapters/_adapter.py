@@ -134,6 +134,13 @@ class Adapter:
                                         status_code=response.status_code)
         return body
 
+    def read_object(self, response: httpx.Response) -> dict[str, Any]:
+        """`read_json` for replies that must be a JSON object; anything else is unexpected."""
+        body = self.read_json(response)
+        if not isinstance(body, dict):
+            raise self.unexpected(response, "expected a JSON object")
+        return body
+
     def http_error(self, response: httpx.Response, body: Any, status: int | None = None) -> ProviderError:
         """Map an HTTP error reply to the exception tree (see `_reply.http_error`)."""
         return _reply.http_error(self.name, self.env_var, response, self.error_details(body), status)

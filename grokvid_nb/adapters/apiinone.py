@@ -62,9 +62,7 @@ class ApiInOne(Adapter):
         return self.json_request("POST", self.url(base_url, "/api/v1/videos/generations"), key, body)
 
     def _body(self, response: httpx.Response) -> dict[str, Any]:
-        body = self.read_json(response)
-        if not isinstance(body, dict):
-            raise self.unexpected(response, "expected a JSON object")
+        body = self.read_object(response)
         error = body.get("error")
         # an error in a 2xx envelope; a body with a status is a (failed) task, not an error reply
         if isinstance(error, dict) and _status_of(body) is None:

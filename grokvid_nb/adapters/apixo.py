@@ -79,9 +79,7 @@ class Apixo(Adapter):
                "success": State.SUCCEEDED, "failed": State.FAILED}
 
     def _envelope(self, response: httpx.Response) -> dict[str, Any]:
-        body = self.read_json(response)
-        if not isinstance(body, dict):
-            raise self.unexpected(response, "expected a JSON object")
+        body = self.read_object(response)
         code = body.get("code")
         if isinstance(code, int) and code >= 400:  # an error carried in a 200 envelope
             raise self.http_error(response, body, status=code)

@@ -131,9 +131,7 @@ class XAI(Adapter):
         return super().error_details(body)
 
     def parse_poll(self, response: httpx.Response) -> TaskStatus:
-        body = self.read_json(response)
-        if not isinstance(body, dict):
-            raise self.unexpected(response, "expected a JSON object")
+        body = self.read_object(response)
         raw = body.get("status")
         state = self.state_of(raw, self._STATES)
         if state is None:
