@@ -204,7 +204,8 @@ def test_generate_runs_a_job_to_the_video(sandbox: object) -> None:
     job = form.job
     assert job is not None and job.provider == "apixo" and job.request.params["duration"] == 8
     assert shown(form.progress) and shown(form.cancel_button)
-    wait_for(lambda: "<video" in form.result_html.value)
+    assert form.wait(30).ok  # the job, then the form's last update (video, history row)
+    assert "<video" in form.result_html.value
     assert job.state == "succeeded"
     assert form.progress.value == 100 and form.progress.bar_style == "success"
     assert 'src="data:video/mp4;base64,' in form.result_html.value  # the sandbox is inlined
@@ -219,7 +220,8 @@ def test_generate_runs_a_job_to_the_video(sandbox: object) -> None:
 def test_a_failure_ends_as_an_error_box_and_a_history_row(sandbox: object) -> None:
     form = gv.form("pixazo", prompt="something [sandbox:fail]")
     form.generate_button.click()
-    wait_for(lambda: form.job is not None and form.job.done() and "grokvid-error" in form.result_html.value)
+    assert form.wait(30).status == "failed"  # the job, then the form's last update
+    assert "grokvid-error" in form.result_html.value
     assert form.progress.bar_style == "danger"
     assert "failed" in form.result_html.value and "<video" not in form.result_html.value
     assert form.job.error_code and form.job.error_code in form.result_html.value
@@ -237,9 +239,8 @@ def test_cancel_stops_the_job(sandbox: object) -> None:
     form.generate_button.click()
     assert form.generate_button.disabled and "running" in form.reason.value
     form.cancel_button.click()
-    wait_for(lambda: form.job is not None and form.job.done() and not shown(form.cancel_button))
-    result = form.job.result_nowait()
-    assert result is not None and result.status == "cancelled"
+    result = form.wait(30)
+    assert result.status == "cancelled" and not shown(form.cancel_button)
     assert "cancelled" in form.result_html.value and form.progress.bar_style == "danger"
 
 

@@ -17,22 +17,16 @@ NOTEBOOK = ROOT / "notebooks" / "03_form.ipynb"
 @pytest.mark.kernel
 @pytest.mark.slow
 @pytest.mark.timeout(300)
-def test_a_headless_run_of_the_form_notebook_saves_the_result(tmp_path: Path) -> None:
+def test_a_headless_run_of_the_form_notebook_saves_the_result(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     nb = nbformat.read(NOTEBOOK, as_version=4)
     # the kernel imports this checkout's grokvid_nb, whatever is installed
     path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
     env = {"GROKVID_HOME": str(tmp_path / "home"), "PYTHONPATH": path}
-    old = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)  # inherited by the kernel process
-    try:
-        NotebookClient(nb, timeout=240, kernel_name="python3",
-                       resources={"metadata": {"path": str(tmp_path)}}).execute()
-    finally:
-        for key, value in old.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)  # inherited by the kernel process
+    NotebookClient(nb, timeout=240, kernel_name="python3",
+                   resources={"metadata": {"path": str(tmp_path)}}).execute()
     form_outputs = [o for cell in nb.cells if cell.cell_type == "code" for o in cell.outputs
                     if o.get("output_type") == "display_data"
                     and "gv.form()" in str(o.get("data", {}).get("text/plain", ""))]

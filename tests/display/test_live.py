@@ -36,6 +36,21 @@ def test_watcher_throttles_and_always_ends_with_a_final_call(sandbox: object) ->
     assert len(updates) >= 1  # the heartbeat moved the elapsed time while it ran
 
 
+def test_wait_returns_after_a_slow_final_update_is_made(sandbox: object) -> None:
+    # a saved notebook keeps what was shown when the cell that waited ended: the watcher's last
+    # update (here slowed as a clip download would) must be done before job.wait() returns
+    job = gv.Client("apixo").start("a lakeside [sandbox:latency=30]")
+    finals: list[str] = []
+
+    def slow_final(j: gv.Job) -> None:
+        time.sleep(0.5)
+        finals.append(j.result_nowait().status.value)
+
+    JobWatcher(job, lambda j: None, slow_final).start()
+    assert job.wait(20).ok
+    assert finals == ["succeeded"]
+
+
 def test_watcher_of_a_finished_job_makes_only_the_final_call(sandbox: object) -> None:
     job = gv.Client("apiinone").start("quick one")
     job.wait(20)
@@ -125,27 +140,19 @@ KERNEL_CELLS = [
     "job = gv.generate('a lakeside at sunset [sandbox:latency=150]', provider='apixo', duration=6)\n"
     "job",
     "res = job.wait(60)\n"
-    "import time; time.sleep(1.0)\n"  # the final update arrives while this cell runs
     "print(res.status)",
 ]
 
 
 @pytest.mark.kernel
-def test_a_saved_notebook_shows_the_final_video(tmp_path: Path) -> None:
+def test_a_saved_notebook_shows_the_final_video(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell(src) for src in KERNEL_CELLS]
     env = {"GROKVID_HOME": str(tmp_path / "home")}
-    old = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)  # inherited by the kernel process
-    try:
-        NotebookClient(nb, timeout=120, kernel_name="python3",
-                       resources={"metadata": {"path": str(tmp_path)}}).execute()
-    finally:
-        for key, value in old.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)  # inherited by the kernel process
+    NotebookClient(nb, timeout=120, kernel_name="python3",
+                   resources={"metadata": {"path": str(tmp_path)}}).execute()
     outputs = nb.cells[0].outputs
     assert len(outputs) == 1 and outputs[0]["output_type"] == "display_data", outputs
     data = outputs[0]["data"]

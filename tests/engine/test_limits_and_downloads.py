@@ -17,7 +17,9 @@ DONE = {"status": "done", "video": {"url": "https://cdn.example/v.mp4", "duratio
 
 
 def test_xai_limit_holds_submits_of_every_job_of_the_account(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("GROKVID_TIME_SCALE", "0.05")  # 1 request per 0.05 s
+    # 1 request per 0.2 s: wide enough that scheduling jitter on a loaded machine (tens of ms
+    # between the limiter's grant and the handler's clock) cannot fake a breach or hide one
+    monkeypatch.setenv("GROKVID_TIME_SCALE", "0.2")
     stamps: list[tuple[str, float]] = []
     lock = threading.Lock()
 
@@ -36,7 +38,7 @@ def test_xai_limit_holds_submits_of_every_job_of_the_account(monkeypatch: pytest
     submits = [t for method, t in stamps if method == "POST"]
     assert len(submits) == 6
     gaps = [b - a for a, b in zip(submits, submits[1:])]
-    assert min(gaps) >= 0.045, gaps
+    assert min(gaps) >= 0.15, gaps
 
 
 def test_a_refused_poll_puts_polls_under_the_limit_and_retry_after_is_scaled(
