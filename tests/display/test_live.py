@@ -3,7 +3,6 @@ through IPython's display protocol; and the same in a real kernel driven by nbcl
 
 from __future__ import annotations
 
-import os
 import re
 import time
 from pathlib import Path
