@@ -23,6 +23,7 @@ from starlette.routing import BaseRoute
 
 from ._config import SandboxConfig
 from ._core import (
+    SURGE_GAP,
     Fault,
     FaultPlan,
     Invalid,
@@ -32,7 +33,6 @@ from ._core import (
     Task,
     TaskSpec,
     draw_fate,
-    SURGE_GAP,
 )
 
 __all__ = ["CTX_KEY", "Emulator", "RequestContext", "SandboxState", "cdn_url", "cover_url", "drop"]

@@ -12,9 +12,7 @@ import asyncio
 import contextlib
 import threading
 from collections.abc import Iterator, MutableMapping
-from typing import Any
-
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # uvicorn loads when a server starts, not with the sandbox
     from uvicorn.protocols.http.h11_impl import H11Protocol

@@ -29,8 +29,8 @@ from ._cdn import CdnEmulator, ClipCache
 from ._config import PROVIDERS, SandboxConfig
 from ._core import Fault, SandboxDrop, SandboxStats, Task
 from ._pixazo import PixazoEmulator
-from ._uploads import UploadStore
 from ._server import TransportRegistry, conn_key, serve_in_thread
+from ._uploads import UploadStore
 from ._xai import XaiEmulator
 from ._xingchao import XingchaoEmulator
 

@@ -279,7 +279,7 @@ async def test_xai_edit_and_extension_of_sandbox_clips(client: httpx.AsyncClient
         return rid, (await client.get(f"/v1/videos/{rid}", headers=BEARER)).json()["video"]["url"]
 
     short_id, short_url = await make(8)
-    long_id, long_url = await make(9)
+    _, long_url = await make(9)
     edit = await client.post(
         "/v1/videos/edits", json=_xai(prompt="e [sandbox:latency=1]", video={"url": short_url}), headers=BEARER
     )
