@@ -148,6 +148,24 @@ def test_pixazo_error_is_not_charged(sandbox: Any) -> None:
     assert sandbox.charged_usd("pixazo") == 0.0
 
 
+
+@pytest.mark.timeout(60)
+def test_not_charged_survives_a_reload_from_the_ledger(sandbox: Any) -> None:
+    """The "not charged" 0.0 is kept in the ledger, not re-derived: history shows it, and a job
+    attached to the finished row (as resume or another process does) gives the same Result."""
+    job = gv.Client("pixazo").submit("a cat [sandbox:fail=internal]")
+    assert job.wait(60).cost_source == "not charged"
+    row = job.client.ledger.get(job.job_id)
+    assert row is not None and (row.state, row.cost_usd, row.cost_source) == ("failed", 0.0, "not charged")
+    history = gv.history(provider="pixazo")
+    assert history[["cost_usd", "cost_source"]].values.tolist() == [[0.0, "not charged"]]
+    reloaded = gv.Client("pixazo")._attach(row, None, reused=False)  # a fresh Client: no live job
+    assert reloaded is not job
+    result = reloaded.wait(5)
+    assert (result.status, result.error_code) == (gv.State.FAILED, "ERROR")
+    assert (result.cost_usd, result.cost_source) == (0.0, "not charged")
+    assert sandbox.charged_usd("pixazo") == 0.0
+
 # ---- API in One's finished bodies -----------------------------------------------------------------
 
 @pytest.mark.timeout(60)
