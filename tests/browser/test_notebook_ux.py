@@ -77,6 +77,18 @@ TABLE_CELLS = [
 ]
 
 
+LINES_PER_CELL = """e => {
+    const lines = td => {
+        const range = document.createRange();
+        range.selectNodeContents(td);
+        return new Set(Array.from(range.getClientRects()).map(r => Math.round(r.top))).size;
+    };
+    const cells = Array.from(e.querySelectorAll("tbody td")).filter(td => td.textContent.trim());
+    const wraps = td => getComputedStyle(td).whiteSpace === "normal";
+    return {short: cells.filter(td => !wraps(td)).map(lines), long: cells.filter(wraps).map(lines)};
+}"""
+
+
 @pytest.mark.timeout(300)
 def test_no_math_tables_fit_and_dark_theme_contrast(jupyter_lab: JupyterLab, narrow_tab: Tab) -> None:
     tab, page = narrow_tab, narrow_tab.page
@@ -109,6 +121,10 @@ def test_no_math_tables_fit_and_dark_theme_contrast(jupyter_lab: JupyterLab, nar
     assert overflow == []
     wide = page.locator(".jp-NotebookPanel:visible .grokvid-table").nth(2)  # the 24-column table
     assert wide.evaluate("e => e.scrollWidth > e.clientWidth")  # it scrolls inside its box
+    # the providers table: short values on one line each (it scrolls instead), long text wraps
+    lines = page.locator(".jp-NotebookPanel:visible .grokvid-table").nth(0).evaluate(LINES_PER_CELL)
+    assert lines["short"] and max(lines["short"]) == 1, lines
+    assert lines["long"] and max(lines["long"]) > 1, lines
 
     # 3. dark theme: the error box and the captions stay readable
     try:

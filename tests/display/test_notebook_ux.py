@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import time
+from html import escape as html_escape
 from typing import Any
 
 import pandas as pd
@@ -82,6 +83,23 @@ def test_frames_we_return_render_without_math_and_fit_the_output(sandbox: object
     assert "mathjax_ignore" in providers[providers.provider == "xai"]._repr_html_()
 
 
+def test_short_cells_stay_on_one_line_and_long_text_wraps_in_full() -> None:
+    providers = gv.providers()
+    html = providers._repr_html_()
+    assert len(re.findall(r'<td style="white-space:nowrap">', html)) == (len(providers.columns) - 3) * len(providers)
+    wrapped = re.findall(r'<td style="white-space:normal;[^"]*">([^<]*)</td>', html)
+    assert len(wrapped) == 3 * len(providers)  # price, failed_jobs and note: one each per row
+    notes = {html_escape(note, quote=False) for note in providers["note"]} - {""}
+    assert {text for text in wrapped if text in notes} == notes  # in full, not cut at 50
+    assert "..." not in html
+    # a column index is counted per row (the index <th> does not shift it)
+    row = re.findall(r"<tr>.*?</tr>", html, re.S)[1]
+    cells = re.findall(r"<td style=\"([^\"]*)\">", row)
+    assert len(cells) == len(providers.columns)
+    assert [i for i, style in enumerate(cells) if "normal" in style] == [
+        list(providers.columns).index(c) for c in ("price", "failed_jobs", "note")]
+
+
 def test_unknown_costs_say_unknown_not_nan(sandbox: object) -> None:
     gv.set_price("xingchao", "grok_video3_pro")  # make sure no price is configured
     df = gv.compare("a lakeside", providers=["xingchao", "apixo"], duration=6, adapt=True, progress=False)
@@ -91,7 +109,7 @@ def test_unknown_costs_say_unknown_not_nan(sandbox: object) -> None:
     summary = gv.summarize(df)
     assert summary.set_index("provider").loc["xingchao", "cost_source"] == "unknown"
     for frame in (df, summary):
-        cells = re.findall(r"<td>([^<]*)</td>", frame._repr_html_())
+        cells = re.findall(r"<td[^>]*>([^<]*)</td>", frame._repr_html_())
         assert "unknown" in cells and "NaN" not in cells and "None" not in cells
 
 
