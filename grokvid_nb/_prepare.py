@@ -8,6 +8,9 @@ before any upload or submit. The result has two forms of the request:
   fingerprint (`sha256:<hex>` of local content, the URL for URLs): the same file gives the same
   fingerprint however it is passed, and no base64 is ever stored;
 * `wire(resolved)`: what the adapter sends, once `plan.execute()` has uploaded what needs it.
+
+`coerce_inputs(params)` reads, checks and hashes a request's images once, so that a batch sending
+the same images to several providers (`compare`, `sweep`) does it once, not once per job.
 """
 
 from __future__ import annotations
@@ -16,11 +19,12 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from ._image_policy import IMAGE_MODES, ImagePlan, NeedsUpload, ResolvedImage, SendDataURI, plan_images
+from ._images import coerce_image, coerce_images
 from ._types import VideoRequest
 from ._uploads import Uploader
 from .adapters import Adapter
 
-__all__ = ["Prepared", "prepare_request", "image_records"]
+__all__ = ["Prepared", "prepare_request", "image_records", "coerce_inputs"]
 
 _STAND_IN_HOST = "https://upload.pending.invalid/"
 
@@ -46,6 +50,20 @@ class Prepared:
 def image_records(resolved: list[ResolvedImage]) -> list[dict[str, Any]]:
     """What the ledger keeps of each image: hash, how it was sent and the hosted URL."""
     return [image.ledger_record() for image in resolved]
+
+
+def coerce_inputs(params: dict[str, Any]) -> dict[str, Any]:
+    """`params` with `image_url` (one image) or `image_urls` (a list, a FileUpload, or one input)
+    coerced by `_images` to URLs, data URIs and checked local content, which `prepare_request`
+    takes as they are. Raises `ImageInputError` for an input that is not an image (for every
+    provider alike). When both are given they are left alone: the adapter refuses that."""
+    out = dict(params)
+    single, many = out.get("image_url"), out.get("image_urls")
+    if single is not None and many is None:
+        out["image_url"] = coerce_image(single, "image_url")
+    elif many is not None and single is None:
+        out["image_urls"] = coerce_images(many, "image_urls")
+    return out
 
 
 def _stand_in(plan: ImagePlan) -> list[str]:

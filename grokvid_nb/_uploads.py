@@ -15,6 +15,9 @@ Two ship here:
   `Content-Type` header; reply `{"url": ...}`). In sandbox mode it is the default uploader
   (`sandbox_uploader()` builds it for the active sandbox), so image-to-video works for every
   provider with a local file and no cloud account.
+
+`SharedUploads` lets the clients of one batch (`compare`, `sweep`) share their uploads: an image
+is hosted once per batch, however many providers and repeats need it.
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ __all__ = [
     "FsspecUploader",
     "SandboxUploader",
     "sandbox_uploader",
+    "SharedUploads",
     "MAX_SIGNED_EXPIRY_S",
 ]
 
@@ -251,3 +255,60 @@ def sandbox_uploader() -> SandboxUploader | None:
         return None
     base_url, transport_factory, _ = route
     return SandboxUploader(base_url, transport=transport_factory)
+
+
+# ---- one upload per batch -----------------------------------------------------------------
+class SharedUploads:
+    """The uploads of one batch (a `compare` or a whole `sweep`), shared by its clients: the same
+    bytes given to the same uploader are hosted once and the URL is handed to every provider
+    that needs it. `uploads` counts the real uploads made.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._hosted: dict[tuple[int, str, str], str] = {}
+        self._inner: list[Uploader] = []  # kept alive, so their ids stay theirs
+        self._sandbox: Uploader | None = None
+        self.uploads = 0
+
+    def for_client(self, own: Uploader | None, *, sandboxed: bool) -> Uploader | None:
+        """The uploader a client would use (its own, else `set_uploader`'s, else the sandbox's
+        in sandbox mode), wrapped so that this batch uploads each image once; None when the
+        client would have none (then the provider is refused exactly as `generate` refuses)."""
+        inner = own if own is not None else get_uploader()
+        if inner is None and sandboxed:
+            with self._lock:
+                if self._sandbox is None:
+                    self._sandbox = sandbox_uploader()
+            inner = self._sandbox
+        if inner is None:
+            return None
+        with self._lock:
+            if not any(u is inner for u in self._inner):
+                self._inner.append(inner)
+        return _Once(self, inner)
+
+    def host(self, inner: Uploader, data: bytes, filename: str, content_type: str) -> str:
+        """The URL of these bytes from `inner`, uploading them only the first time."""
+        key = (id(inner), hashlib.sha256(data).hexdigest(), content_type)
+        with self._lock:  # held during the upload: a second caller waits for the first one's URL
+            url = self._hosted.get(key)
+            if url is None:
+                url = inner(data, filename, content_type)
+                self._hosted[key] = url
+                self.uploads += 1
+        return url
+
+
+class _Once:
+    """An uploader of a `SharedUploads` batch (shows itself as the uploader it wraps)."""
+
+    def __init__(self, shared: SharedUploads, inner: Uploader) -> None:
+        self.shared = shared
+        self.inner = inner
+
+    def __repr__(self) -> str:
+        return repr(self.inner)
+
+    def __call__(self, data: bytes, filename: str, content_type: str) -> str:
+        return self.shared.host(self.inner, data, filename, content_type)

@@ -27,6 +27,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .. import _args, display
+from .._images import coerce_images, image_fingerprint
+from .._prepare import coerce_inputs
+from .._uploads import SharedUploads
 from . import plan as _plan
 from . import run as _run
 from .fit import Estimate, ProvidersSpec, check_budget, check_session_budget
@@ -188,6 +191,16 @@ def save_table(df: "pd.DataFrame", path: str | os.PathLike[str]) -> Path:
     return path
 
 
+def _grid_label(key: str, value: Any) -> Any:
+    """A sweep's grid value as its column shows it: images as their fingerprints (the URL, or
+    `sha256:<hex>` of local content, as `history()` shows them), never bytes or base64."""
+    if key == "image_url":
+        return image_fingerprint(value, key)
+    if key == "image_urls":
+        return ", ".join(image_fingerprint(v, key) for v in coerce_images(value, key))
+    return value
+
+
 _COMPARE_KW = ("repeats", "adapt", "max_cost_usd", "reuse", "timeout", "progress")
 
 
@@ -221,10 +234,14 @@ def sweep(prompts: str | Iterable[str], providers: ProvidersSpec = None,
     repeats, max_cost_usd, timeout = check_options(options.get("repeats", 1),
                                                    options.get("max_cost_usd", 5.0),
                                                    options.get("timeout"))
-    combos = [dict(zip(grid, values, strict=True)) for values in itertools.product(*grid.values())]
+    kw = coerce_inputs(kw)  # fixed images: read and checked once for the whole sweep
+    combos = [coerce_inputs(dict(zip(grid, values, strict=True)))
+              for values in itertools.product(*grid.values())]
     reporter = make_reporter(options.get("progress", True))
+    uploads = SharedUploads()  # an image is hosted once for the whole sweep
     batches = [(prompt, combo, _plan.plan(prompt, providers, repeats, adapt=options.get("adapt", False),
-                                     reuse=options.get("reuse", True), params={**kw, **combo}))
+                                     reuse=options.get("reuse", True), params={**kw, **combo},
+                                     uploads=uploads))
                for prompt in prompt_list for combo in combos]
     estimate = Estimate(tuple(line for _, _, b in batches for line in b.lines()))
     _run.announce(reporter, estimate, max_cost_usd)
@@ -238,7 +255,7 @@ def sweep(prompts: str | Iterable[str], providers: ProvidersSpec = None,
         df = df.rename(columns={k: f"{k}_sent" for k in combo if k in df.columns})
         df.insert(0, "prompt", prompt)
         for i, (key, value) in enumerate(combo.items(), start=1):
-            df.insert(i, key, [value] * len(df))
+            df.insert(i, key, [_grid_label(key, value)] * len(df))
         frames.append(df)
         if interrupted:
             break

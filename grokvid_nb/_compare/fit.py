@@ -2,6 +2,9 @@
 (honouring the caller's parameters, or adapting them), and what the batch may cost.
 
 Everything here is pure: adapters are sans-IO and only their capability tables are read.
+Images go through the same preparation as `generate` (`_prepare.prepare_request`): a local
+image becomes a data URI where the provider takes one and an upload where it needs a public
+URL; a URL-only provider with no uploader is skipped, its note saying what `generate` says.
 """
 
 from __future__ import annotations
@@ -13,8 +16,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .._catalog import priced_spec
-from .._exceptions import BudgetExceededError, ConfigurationError, ValidationError
+from .._exceptions import BudgetExceededError, ConfigurationError, UploaderRequiredError, ValidationError
+from .._prepare import Prepared, prepare_request
 from .._types import VideoRequest
+from .._uploads import Uploader
 from ..adapters import PROVIDER_NAMES, Adapter, ModeSpec, get_adapter
 
 __all__ = [
@@ -98,11 +103,16 @@ def default_targets(sandboxed: bool, environ: Mapping[str, str]) -> list[Target]
 @dataclass(frozen=True)
 class Fit:
     """How one provider takes the caller's request: the validated request, or None when the
-    provider is skipped. `note` says what was adapted, or why it was skipped."""
+    provider is skipped. `note` says what was adapted, or why it was skipped.
+
+    `request` shows images as their fingerprints (`sha256:<hex>`, or the URL), as the ledger and
+    the reuse check see them; `send` is what `Client.start` is given: the same parameters with
+    the image inputs themselves (it uploads or inlines them only if the job is really sent)."""
 
     request: VideoRequest | None
     note: str = ""
     changes: tuple[str, ...] = field(default=())
+    send: Mapping[str, Any] | None = None
 
     @property
     def skipped(self) -> bool:
@@ -205,23 +215,41 @@ def _adapt_one(m: ModeSpec, params: dict[str, Any], parameter: str) -> str | Non
     return None
 
 
+def _to_send(prepared: Prepared, params: Mapping[str, Any]) -> dict[str, Any]:
+    """The validated parameters, with the caller's image inputs in place of their fingerprints."""
+    out = dict(prepared.request.params)
+    if prepared.plan is not None:
+        out.pop("image_urls", None)
+        key = "image_url" if params.get("image_url") is not None else "image_urls"
+        out[key] = params[key]
+    return out
+
+
 def fit_request(adapter: Adapter, prompt: str, params: Mapping[str, Any], *,
-                model: str | None = None, mode: str | None = None, adapt: bool = False) -> Fit:
-    """Validate the caller's parameters for one provider/model.
+                model: str | None = None, mode: str | None = None, adapt: bool = False,
+                uploader: Uploader | None = None) -> Fit:
+    """Validate the caller's parameters for one provider/model, images included (any input
+    kind, checked by `prepare_request` exactly as `generate` checks them; nothing uploaded).
 
     If the provider refuses one, it is skipped (a note says why); with `adapt=True` the
     parameter is moved to the provider's nearest allowed value (nearest duration in its range
     or set, nearest resolution or aspect ratio, or dropped when the provider has no such knob),
-    and every change is listed in the note.
+    and every change is listed in the note. A URL-only provider given a local image with no
+    `uploader` (nor `gv.set_uploader`) is skipped with `UploaderRequiredError`'s message. An
+    input that is not an image raises `ImageInputError`: it is wrong for every provider.
     """
     current = dict(params)
     changes: list[str] = []
     for _ in range(len(current) + 4):  # each round fixes one parameter or gives up
         try:
-            request = adapter.validate(prompt, model=model, mode=mode, **current)
+            prepared = prepare_request(adapter, prompt, model=model, mode=mode, params=current,
+                                       uploader=uploader)
+        except UploaderRequiredError as exc:  # no nearer value to adapt to: configure one
+            return Fit(None, f"skipped: {exc}", tuple(changes))
         except ValidationError as exc:
             if not adapt:
-                return Fit(None, f"skipped: {exc}; adapt=True uses the nearest allowed value")
+                hint = "" if exc.parameter.startswith("image_url") else "; adapt=True uses the nearest allowed value"
+                return Fit(None, f"skipped: {exc}{hint}")
             m = _mode_spec(adapter, model, mode, current)
             change = _adapt_one(m, current, exc.parameter) if m is not None else None
             if change is None:
@@ -229,7 +257,7 @@ def fit_request(adapter: Adapter, prompt: str, params: Mapping[str, Any], *,
             changes.append(change)
             continue
         note = ("adapted: " + "; ".join(changes)) if changes else ""
-        return Fit(request, note, tuple(changes))
+        return Fit(prepared.request, note, tuple(changes), _to_send(prepared, current))
     return Fit(None, "skipped: the parameters could not be adapted", tuple(changes))
 
 

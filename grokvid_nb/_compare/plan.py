@@ -1,6 +1,10 @@
 """Planning a batch before anything is sent: `plan()` decides for every provider what it will
 be sent (or why it is skipped) and how many of its jobs the ledger can reuse. The pure part
-(fitting a request to a capability table, the estimate) is in `fit.py`."""
+(fitting a request to a capability table, the estimate) is in `fit.py`.
+
+Images are read and checked once per batch (`_prepare.coerce_inputs`), and the batch's clients
+share one `SharedUploads`: a local image a URL-only provider needs is hosted once, and only
+when a job that needs it is really sent (a batch the ledger fully reuses uploads nothing)."""
 
 from __future__ import annotations
 
@@ -13,7 +17,9 @@ from .. import _args
 from .._catalog import priced_spec
 from .._client import Client
 from .._exceptions import ConfigurationError
+from .._prepare import coerce_inputs
 from .._sandbox_mode import sandbox_route
+from .._uploads import SharedUploads
 from ..adapters import USER_PARAMETERS, get_adapter
 from .fit import EstimateLine, Fit, ProvidersSpec, default_targets, fit_request, parse_targets
 
@@ -64,13 +70,17 @@ def _check_params(prompt: str, repeats: int, params: Mapping[str, Any]) -> None:
 
 
 def plan(prompt: str, providers: ProvidersSpec, repeats: int, *, adapt: bool, reuse: bool,
-         params: Mapping[str, Any]) -> Batch:
+         params: Mapping[str, Any], uploads: SharedUploads | None = None) -> Batch:
     """Decide, for every provider, what it will be sent; count what the ledger can reuse.
-    A provider that is not configured (no key, no base URL) becomes a skipped row; an unknown
-    provider or model name raises, before anything is sent."""
+    A provider that is not configured (no key, no base URL), or a URL-only one given a local
+    image with no uploader, becomes a skipped row; an unknown provider or model name, or an
+    image input that is not an image, raises, before anything is sent. `uploads` is shared by
+    every batch of a sweep (default: one for this batch)."""
     params = dict(params)
     _check_params(prompt, repeats, params)
     mode = params.pop("mode", None)
+    params = coerce_inputs(params)
+    uploads = uploads if uploads is not None else SharedUploads()
     targets = parse_targets(providers) or default_targets(sandbox_route() is not None, os.environ)
     batch = Batch(prompt, repeats, reuse)
     for target in targets:
@@ -81,7 +91,9 @@ def plan(prompt: str, providers: ProvidersSpec, repeats: int, *, adapt: bool, re
         except ConfigurationError as exc:
             batch.entries.append(Entry(target.provider, model, None, Fit(None, f"skipped: {exc}")))
             continue
-        fit = fit_request(adapter, prompt, params, model=client.model, mode=mode, adapt=adapt)
+        client.uploader = uploads.for_client(client.uploader, sandboxed=client.sandboxed)
+        fit = fit_request(adapter, prompt, params, model=client.model, mode=mode, adapt=adapt,
+                          uploader=client.uploader)
         entry = Entry(target.provider, client.model, client, fit)
         if fit.request is not None:
             request = fit.request

@@ -132,12 +132,12 @@ def _start(batch: Batch, slots: list[_Slot], on_change: "Callable[[Job], None]")
     for slot in slots:
         if slot.entry.fit.skipped or slot.entry.client is None:
             continue
-        request = slot.entry.fit.request
-        assert request is not None
-        try:
+        request, send = slot.entry.fit.request, slot.entry.fit.send
+        assert request is not None and send is not None
+        try:  # the image inputs themselves: start() inlines or uploads them (once per batch)
             slot.job = slot.entry.client.start(
                 batch.prompt, model=request.model, mode=request.mode, reuse=batch.reuse,
-                sample_index=slot.sample or 0, **dict(request.params))
+                sample_index=slot.sample or 0, **dict(send))
         except Exception as exc:  # one provider's problem must not lose the other rows
             slot.error = f"could not start: {exc}"
             continue
