@@ -5,6 +5,9 @@ XingChaoYiQing about 24 h, APIXO 15 days, the others unknown = None). A job reco
 `url_expires_at` (finish + lifetime, scaled by the time scale like every built-in timing, so a
 sped-up sandbox stays faithful) and `url_gone_at` when a download saw the URL answer
 403/404/410. `keep_local_default()` reads `GROKVID_KEEP_LOCAL` (default on).
+
+`url_status` and `kept_copy` are the one rule for the `url_status` and `local_path` columns that
+`gv.history()` and the `compare()`/`sweep()` tables share.
 """
 
 from __future__ import annotations
@@ -12,9 +15,10 @@ from __future__ import annotations
 import os
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 
 __all__ = ["keep_local_default", "expires_at", "url_expired", "format_when", "expiry_text",
-           "GONE_STATUSES"]
+           "url_status", "kept_copy", "GONE_STATUSES"]
 
 #: HTTP statuses a result URL answers once it has expired.
 GONE_STATUSES = (403, 404, 410)
@@ -38,6 +42,21 @@ def url_expired(expires: float | None, gone: float | None, now: float | None = N
     if gone is not None:
         return True
     return expires is not None and (time.time() if now is None else now) >= expires
+
+
+def url_status(has_url: bool, expires: float | None, gone: float | None, now: float | None = None) -> str:
+    """A job's result URL in one word: `none` (no video URL), `expired`, `live`, or
+    `live (expiry unknown)` where the provider documents no lifetime."""
+    if not has_url:
+        return "none"
+    if url_expired(expires, gone, now):
+        return "expired"
+    return "live" if expires is not None else "live (expiry unknown)"
+
+
+def kept_copy(path: str | os.PathLike[str] | None) -> str | None:
+    """The kept local copy's path when that file still exists, else None."""
+    return str(path) if path and Path(path).is_file() else None
 
 
 def format_when(ts: float) -> str:

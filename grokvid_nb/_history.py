@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ._budget import MAYBE_CHARGED, committed_cost
-from ._expiry import url_expired
+from ._expiry import kept_copy, url_status
 from ._ledger import Ledger, LedgerRow, default_ledger
 
 if TYPE_CHECKING:
@@ -78,18 +78,9 @@ def _rows(ledger: Ledger | None, provider: Any, state: Any, since: Any, prompt: 
     return out
 
 
-def _url_status(row: LedgerRow) -> str:
-    if not row.video_urls:
-        return "none"
-    if url_expired(row.url_expires_at, row.url_gone_at):
-        return "expired"
-    return "live" if row.url_expires_at is not None else "live (expiry unknown)"
-
-
 def _record(row: LedgerRow) -> dict[str, Any]:
     latency = (row.finished_at - row.submitted_at
                if row.finished_at is not None and row.submitted_at is not None else None)
-    local = row.local_path if row.local_path and Path(row.local_path).is_file() else None
     images = row.params.get("image_inputs") or []
     return {
         "created_at": row.created_at, "provider": row.provider, "model": row.model, "mode": row.mode,
@@ -98,7 +89,8 @@ def _record(row: LedgerRow) -> dict[str, Any]:
         "resolution": row.params.get("resolution"), "submitted_at": row.submitted_at,
         "finished_at": row.finished_at, "latency_s": latency, "polls": row.polls,
         "video_url": row.video_urls[0] if row.video_urls else None,
-        "url_expires_at": row.url_expires_at, "url_status": _url_status(row), "local_path": local,
+        "url_expires_at": row.url_expires_at, "url_status": url_status(bool(row.video_urls), row.url_expires_at, row.url_gone_at),
+        "local_path": kept_copy(row.local_path),
         "error_code": row.error_code, "error_message": row.error_message,
         "images": ", ".join(str(i.get("fingerprint")) for i in images) or None,
         "job_id": row.job_id, "sample_index": row.sample_index, "endpoint": row.endpoint,

@@ -34,7 +34,7 @@ from . import plan as _plan
 from . import run as _run
 from .fit import Estimate, ProvidersSpec, check_budget, check_session_budget
 from .progress import Reporter, make_reporter
-from .table import COLUMNS, summarize_table
+from .table import COLUMNS, result_from_row, summarize_table
 from .views import Gallery, cell_from_row, gallery_html, latency_cost_figure, rows_of
 
 if TYPE_CHECKING:
@@ -142,10 +142,15 @@ def _source_for(row: Mapping[str, Any], embed: bool | None) -> tuple[str | None,
         if source.src is None and source.expired:  # "" (not None): never fall back to the dead URL
             return "", source.note
         return source.src, source.note
-    url = row.get("video_url")
-    if isinstance(url, str) and not display.browser_can_load(url):
+    kept = result_from_row(row)  # a table from an earlier kernel: the row's expiry and copy
+    if kept is None or kept.video_url is None:
+        return None, None
+    source = display.video_source(kept, embed)
+    if source.src is None and source.expired:
+        return "", source.note
+    if source.src == kept.video_url and not display.browser_can_load(kept.video_url):
         return None, "this URL cannot be loaded by a browser (in-process sandbox) and its job is gone"
-    return None, None
+    return source.src, source.note
 
 
 def gallery(df: "pd.DataFrame", *, columns: int = 3, embed: bool | None = None) -> Gallery:

@@ -18,7 +18,7 @@ from .._types import State
 from .fit import Estimate
 from .plan import Batch, Entry
 from .progress import Line, Reporter
-from .table import COLUMNS, Snapshot, make_row
+from .table import Snapshot, frame_of, make_row
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -156,8 +156,6 @@ def _pending(slots: list[_Slot], started: float, timeout: float | None) -> bool:
 
 def _finish(slots: list[_Slot], reporter: Reporter, on_change: "Callable[[Job], None]",
             interrupted: bool) -> "pd.DataFrame":
-    import pandas as pd
-
     from .._frame import table
 
     for slot in slots:
@@ -165,12 +163,12 @@ def _finish(slots: list[_Slot], reporter: Reporter, on_change: "Callable[[Job], 
             slot.job.remove_listener(on_change)
     if interrupted:  # a second Ctrl-C while cleaning up must not lose the table
         _shielded(lambda: reporter.end([_line(s) for s in slots], interrupted=True), required=False)
-        shown = _shielded(lambda: table(pd.DataFrame([_row(s, True) for s in slots], columns=list(COLUMNS))))
+        shown = _shielded(lambda: table(frame_of([_row(s, True) for s in slots])))
         assert shown is not None  # a required step returns its value
         df = shown
     else:
         reporter.end([_line(s) for s in slots], interrupted=False)
-        df = table(pd.DataFrame([_row(s, False) for s in slots], columns=list(COLUMNS)))
+        df = table(frame_of([_row(s, False) for s in slots]))
     df.attrs["interrupted"] = interrupted
     if interrupted:
         waiting = sum(s.job is not None and not s.job.done() for s in slots)

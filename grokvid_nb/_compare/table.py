@@ -1,4 +1,9 @@
-"""The comparison table: its columns, one row per job (pure), and `summarize()`."""
+"""The comparison table: its columns, one row per job, and `summarize()`.
+
+The URL columns (`url_expires_at`, `url_status`, `local_path`) follow `gv.history()`'s rule
+(`_expiry.url_status`, `_expiry.kept_copy`), so a live table and the ledger's view of the same
+jobs agree, and `gallery()` of a table saved in an earlier kernel knows when its URLs die.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +11,19 @@ import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from .._expiry import kept_copy, url_status
+from .._types import ResultData, State
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from .._result import Result
 
-__all__ = ["COLUMNS", "Snapshot", "make_row", "summarize_table", "SUMMARY_COLUMNS"]
+__all__ = ["COLUMNS", "TIME_COLUMNS", "Snapshot", "make_row", "frame_of", "result_from_row",
+           "summarize_table", "SUMMARY_COLUMNS"]
 
 #: Columns of `compare()`'s table, in order: the contract's ten first.
 COLUMNS: tuple[str, ...] = (
@@ -21,8 +31,10 @@ COLUMNS: tuple[str, ...] = (
     "error", "task_id",
     "mode", "sample", "duration", "resolution", "aspect_ratio", "request",
     "queue_s", "generation_s", "video_duration", "cost_per_video_s", "estimated_cost_usd",
-    "reused", "note", "job_id",
+    "reused", "note", "job_id", "url_expires_at", "url_status", "local_path",
 )
+#: Columns holding UTC times (epoch seconds in `make_row`, datetimes in the DataFrame).
+TIME_COLUMNS: tuple[str, ...] = ("url_expires_at",)
 
 SUMMARY_COLUMNS: tuple[str, ...] = (
     "provider", "model", "n", "succeeded", "success_rate", "median_latency_s", "p95_latency_s",
@@ -63,7 +75,7 @@ def make_row(*, provider: str, model: str | None, mode: str | None,
     row: dict[str, Any] = dict.fromkeys(COLUMNS)
     row.update(
         provider=provider, model=model, mode=mode, sample=sample, note=note or "",
-        estimated_cost_usd=estimated, reused=False, polls=0,
+        estimated_cost_usd=estimated, reused=False, polls=0, url_status="none",
         request=json.dumps(dict(params), sort_keys=True, default=str) if params is not None else None,
     )
     if params is not None:
@@ -81,6 +93,9 @@ def make_row(*, provider: str, model: str | None, mode: str | None,
             video_duration=result.video_duration,
             cost_per_video_s=_per_second(result.cost_usd, result.video_duration),
             reused=bool(result.reused), job_id=result.job_id,
+            url_expires_at=result.url_expires_at,
+            url_status=url_status(bool(result.video_urls), result.url_expires_at, result.url_gone_at),
+            local_path=kept_copy(_local(result)),
         )
         if params is None:
             row["request"] = json.dumps(dict(result.params), sort_keys=True, default=str)
@@ -88,6 +103,56 @@ def make_row(*, provider: str, model: str | None, mode: str | None,
         row.update(status=snapshot.status, polls=snapshot.polls, task_id=snapshot.task_id,
                    reused=snapshot.reused, job_id=snapshot.job_id, error=snapshot.error)
     return row
+
+
+def _local(result: "Result") -> Any:
+    """The job's current copy first (a later `download(dest)` replaces the one kept at finish)."""
+    current = result.link.local_path() if result.link is not None else None
+    return current if kept_copy(current) else result.local_path
+
+
+def frame_of(rows: list[dict[str, Any]]) -> "pd.DataFrame":
+    """The table's DataFrame from `make_row` rows: `COLUMNS` in order, times as UTC datetimes
+    (as in `gv.history()`)."""
+    import pandas as pd
+
+    df = pd.DataFrame(rows, columns=list(COLUMNS))
+    for column in TIME_COLUMNS:
+        df[column] = pd.to_datetime(df[column], unit="s", utc=True)
+    return df
+
+
+def _epoch(value: Any) -> float | None:
+    """A time cell as epoch seconds: a datetime or Timestamp, ISO text (a table read back from
+    CSV), epoch seconds; None for an empty cell."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    import pandas as pd
+
+    try:
+        stamp = pd.Timestamp(value)
+    except (TypeError, ValueError):
+        return None
+    if pd.isna(stamp):
+        return None
+    return float((stamp if stamp.tzinfo is not None else stamp.tz_localize("UTC")).timestamp())
+
+
+def result_from_row(row: Mapping[str, Any]) -> ResultData | None:
+    """A succeeded row's video as `ResultData` (URL, its expected expiry, the kept copy), for a
+    row whose job is gone (a table from an earlier kernel, or read back from a file); None for
+    a row without a video."""
+    url = row.get("video_url")
+    if row.get("status") != "succeeded" or not isinstance(url, str) or not url:
+        return None
+    local = kept_copy(row.get("local_path") if isinstance(row.get("local_path"), str) else None)
+    return ResultData(
+        provider=str(row.get("provider") or "?"), model=str(row.get("model") or "?"),
+        mode=str(row.get("mode") or ""), status=State.SUCCEEDED, task_id=None, prompt="", params={},
+        video_urls=(url,), local_path=Path(local) if local else None,
+        url_expires_at=_epoch(row.get("url_expires_at")))
 
 
 def _p95(values: "pd.Series") -> float | None:

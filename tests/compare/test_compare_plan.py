@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import io
+
 import pytest
 
 from grokvid_nb._compare.fit import (
@@ -13,7 +16,7 @@ from grokvid_nb._compare.fit import (
     fit_request,
     parse_targets,
 )
-from grokvid_nb._exceptions import BudgetExceededError, ConfigurationError
+from grokvid_nb._exceptions import BudgetExceededError, ConfigurationError, ImageInputError
 from grokvid_nb.adapters import PROVIDER_NAMES, get_adapter
 
 
@@ -80,10 +83,37 @@ def test_valid_requests_are_untouched() -> None:
     assert fit.request.params["duration"] == 10 and fit.request.params["resolution"] == "720p"
 
 
+def _png_uri(size: tuple[int, int] = (8, 8)) -> str:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", size, (9, 9, 9)).save(buffer, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
 def test_what_cannot_be_adapted_is_skipped() -> None:
-    # a data: URI image where only public URLs are allowed cannot be "moved" to a nearby value
-    fit = fit_request(get_adapter("apixo"), "x", {"image_urls": ["data:image/png;base64,AAAA"]}, adapt=True)
-    assert fit.skipped and "image_urls" in fit.note
+    # a data: URI image where only public URLs are allowed, and no uploader: nothing nearby to
+    # adapt to; the note is generate()'s refusal (provider, parameter, how to configure one)
+    fit = fit_request(get_adapter("apixo"), "x", {"image_urls": [_png_uri()]}, adapt=True)
+    assert fit.skipped and fit.send is None
+    assert fit.note.startswith("skipped: apixo/grok-video takes public image URLs only")
+    assert "image_urls[0]=<" in fit.note and "gv.set_uploader(fn)" in fit.note
+    assert "nothing was sent" in fit.note
+
+
+def test_images_are_fingerprinted_in_the_request_and_kept_to_send() -> None:
+    uri = _png_uri()
+    fit = fit_request(get_adapter("xai"), "x", {"image_url": uri})
+    assert fit.request is not None and fit.send is not None
+    fingerprint = fit.request.params["image_urls"][0]
+    assert fingerprint.startswith("sha256:") and "base64" not in repr(fit.request.params)
+    assert fit.send["image_url"] == uri and "image_urls" not in fit.send
+    assert fit.request.mode == "image-to-video"
+
+
+def test_an_input_that_is_no_image_raises_for_every_provider() -> None:
+    with pytest.raises(ImageInputError, match="image_urls\\[0\\].*not an image"):
+        fit_request(get_adapter("xai"), "x", {"image_urls": ["data:image/png;base64,AAAA"]}, adapt=True)
 
 
 def test_estimate_and_budget() -> None:
