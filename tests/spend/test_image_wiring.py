@@ -5,57 +5,18 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import io
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
-import numpy as np
 import pytest
-from PIL import Image
 
 import grokvid_nb as gv
 from grokvid_nb.adapters import PROVIDER_NAMES
 
 from .conftest import created, png
-
-#: provider -> how a local image reaches it (its default model)
-HOW = {"xai": "data-uri", "xingchao": "data-uri", "apixo": "uploaded", "pixazo": "uploaded",
-       "apiinone": "uploaded"}
-KINDS = ("str-path", "Path", "bytes", "PIL", "numpy", "FileUpload", "data-uri")
-
-
-def _input(kind: str, path: Path, data: bytes) -> Any:
-    if kind == "str-path":
-        return str(path)
-    if kind == "Path":
-        return path
-    if kind == "bytes":
-        return data
-    if kind == "PIL":
-        return Image.open(io.BytesIO(data))
-    if kind == "numpy":
-        return np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
-    if kind == "FileUpload":  # ipywidgets 8 FileUpload.value: a tuple of dicts
-        return ({"name": "cat.png", "type": "image/png", "size": len(data), "content": memoryview(data),
-                 "last_modified": 0},)
-    return "data:image/png;base64," + base64.b64encode(data).decode()
-
-
-def _sent_image(sb: Any, provider: str) -> str:
-    task = sb.tasks(provider)[-1]
-    params = task.spec.params
-    value = params.get("image_url") or params.get("image_urls")
-    if isinstance(value, str) and value.startswith("["):  # stored as text by some emulations
-        value = value.strip("[]'\" ")
-    return value[0] if isinstance(value, list) else value
-
-
-def _bytes_behind(sb: Any, sent: str) -> bytes:
-    if sent.startswith("data:"):
-        return base64.b64decode(sent.split(",", 1)[1])
-    return sb.uploads.files[sent.rsplit("/", 1)[1]].data
+from .image_inputs import HOW, KINDS, bytes_behind, image_input, sent_image
 
 
 @pytest.mark.timeout(60)
@@ -66,18 +27,18 @@ def test_each_input_kind_reaches_the_provider(provider: str, sandbox: Any, tmp_p
     path.write_bytes(data)
     client = gv.Client(provider, keep_local=False)
     for i, kind in enumerate(KINDS):
-        value = _input(kind, path, data)
+        value = image_input(kind, path, data)
         if kind == "FileUpload":
             job = client.submit(f"a red card {i}", mode="image-to-video", image_urls=value)
         else:
             job = client.submit(f"a red card {i}", image_url=value)
         assert job.wait(30).ok, (kind, job.error_message)
-        sent = _sent_image(sandbox, provider)
+        sent = sent_image(sandbox, provider)
         if HOW[provider] == "data-uri":
             assert sent.startswith("data:image/png;base64,"), kind
         else:
             assert sent.startswith(client.endpoint + "/sandbox/files/"), kind
-        received = _bytes_behind(sandbox, sent)
+        received = bytes_behind(sandbox, sent)
         row = client.ledger.get(job.job_id)
         assert row is not None
         record = row.params["image_inputs"][0]
@@ -182,5 +143,5 @@ def test_the_form_sends_a_file_upload(sandbox: Any) -> None:
     assert form.job is not None
     result = form.job.wait(30)
     assert result.ok
-    sent = _sent_image(sandbox, "pixazo")
+    sent = sent_image(sandbox, "pixazo")
     assert sandbox.uploads.files[sent.rsplit("/", 1)[1]].data == data
