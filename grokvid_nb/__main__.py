@@ -2,7 +2,8 @@
 
 ```
 python -m grokvid_nb compare "a lakeside at sunset" --providers xai,apixo --repeats 2 --sandbox \
-    --duration 6 --resolution 480p --aspect-ratio 16:9 [--adapt] [--max-cost 5] [--csv out.csv]
+    --duration 6 --resolution 480p --aspect-ratio 16:9 [--image cat.png] [--adapt] [--max-cost 5] \
+    [--csv out.csv]
 python -m grokvid_nb providers
 python -m grokvid_nb history [--provider xai] [--state succeeded] [--since 2026-11-30] [--to h.csv]
 python -m grokvid_nb spend [--since 2026-11-01] [--to spend.parquet]
@@ -53,6 +54,10 @@ def build_parser() -> argparse.ArgumentParser:
     cmp.add_argument("--duration", type=int, metavar="SECONDS")
     cmp.add_argument("--resolution", metavar="RES", help="e.g. 480p or 720p")
     cmp.add_argument("--aspect-ratio", metavar="W:H", help="e.g. 16:9")
+    cmp.add_argument("--image", action="append", metavar="PATH_OR_URL",
+                     help="an image for image-to-video (local file, URL or data URI); repeat for "
+                          "several. Inlined where a provider takes base64, else uploaded once "
+                          "(the sandbox hosts it under --sandbox)")
     cmp.add_argument("--adapt", action="store_true",
                      help="let a provider use its nearest allowed value instead of skipping it")
     cmp.add_argument("--max-cost", type=float, default=5.0, metavar="USD",
@@ -119,8 +124,10 @@ def _compare(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if not path.lower().endswith((".parquet", ".pq", ".csv", ".csv.gz")):
         raise ValueError(f"--csv {path!r}: use a .parquet, .pq, .csv or .csv.gz suffix")
     output_path("--csv", path)
-    params = {k: v for k, v in (("duration", args.duration), ("resolution", args.resolution),
+    params: dict[str, object] = {k: v for k, v in (("duration", args.duration), ("resolution", args.resolution),
                                 ("aspect_ratio", args.aspect_ratio)) if v is not None}
+    if args.image:
+        params["image_urls"] = list(args.image)
     scale = _sandbox_time_scale(args.time_scale) if args.sandbox else None
     # the client's polling timings read GROKVID_TIME_SCALE too, so both run at the same speed
     with _env(_TIME_SCALE_ENV, None if scale is None else repr(scale)):

@@ -74,6 +74,14 @@ def compare(prompt: str, providers: ProvidersSpec = None, repeats: int = 1, *, a
     says so in `note`. Repeats are distinct jobs (`sample_index` 0..repeats-1); with
     `reuse=True` an identical earlier job in the ledger is reused instead of paid again.
 
+    `image_url`/`image_urls` take what `generate` takes (a URL, data URI, path, `Path`, bytes,
+    PIL image, numpy array, FileUpload value): each provider gets a data URI where it accepts
+    one, else the image hosted by the uploader (uploaded once for the whole batch, and only if
+    a job is really sent); a URL-only provider with no uploader is skipped, its `note` being
+    `generate`'s refusal. The table, the ledger and the reuse check hold content hashes,
+    never base64. The URL columns (`url_expires_at`, `url_status`, `local_path`) are those of
+    `gv.history()`.
+
     Before anything is sent the estimated cost is shown; `BudgetExceededError` is raised when
     the known part exceeds `max_cost_usd` (None: no limit). Unpriced providers are listed as
     unknown, not counted as zero. `timeout` (seconds) stops waiting for the whole batch;
@@ -219,7 +227,9 @@ def sweep(prompts: str | Iterable[str], providers: ProvidersSpec = None,
     `max_cost_usd`, `reuse`, `timeout`, `progress`) or are fixed request parameters.
 
     The budget guard covers the whole sweep: everything is planned, and the total estimate
-    checked, before the first job is sent. With `path` the table is saved (`.parquet` when
+    checked, before the first job is sent. Images (fixed, or in the grid) are taken as in
+    `compare` and each distinct one is uploaded once for the whole sweep; a grid column of
+    images shows their fingerprints. With `path` the table is saved (`.parquet` when
     pyarrow is installed, else `.csv`); `df.attrs["path"]` says where.
     """
     import pandas as pd

@@ -91,6 +91,26 @@ def test_cli_compare_in_the_sandbox(tmp_path: Path) -> None:
     assert sorted(df["cost_usd"]) == pytest.approx([0.09, 0.09, 0.30, 0.30])
 
 
+@pytest.mark.timeout(60)
+def test_cli_compare_with_a_local_image(home: Path, tmp_path: Path, capsys: Any) -> None:
+    import hashlib
+
+    from ..spend.conftest import png
+
+    data = png()
+    image = tmp_path / "cat.png"
+    image.write_bytes(data)
+    csv = tmp_path / "images.csv"
+    code = main(["compare", "a red card", "--providers", "xai,apixo", "--sandbox", "--image", str(image),
+                 "--csv", str(csv), "--time-scale", "0.001", "--quiet"])
+    assert code == 0, capsys.readouterr().err
+    df = pd.read_csv(csv)
+    assert list(df["status"]) == ["succeeded", "succeeded"] and set(df["mode"]) == {"image-to-video"}
+    fingerprint = "sha256:" + hashlib.sha256(data).hexdigest()
+    assert all(f'"image_urls": ["{fingerprint}"]' in request for request in df["request"])
+    assert set(df["url_status"]) == {"live"}
+
+
 @pytest.mark.slow
 def test_cli_default_csv_path_and_budget_refusal(tmp_path: Path) -> None:
     proc = _run_cli(["compare", "cheap", "--providers", "apiinone", "--sandbox"], tmp_path, tmp_path / "home")
