@@ -23,13 +23,13 @@ from ._ledger import Ledger, LedgerRow, default_ledger
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["history", "spend", "HISTORY_COLUMNS", "SPEND_COLUMNS", "write_table", "parse_since"]
+__all__ = ["history", "spend", "HISTORY_COLUMNS", "SPEND_COLUMNS", "write_table", "parse_since", "utc_times"]
 
 #: The columns of `history()`, in order.
 HISTORY_COLUMNS = (
     "created_at", "provider", "model", "mode", "state", "cost_usd", "cost_source", "task_id",
     "prompt", "duration", "resolution", "submitted_at", "finished_at", "latency_s", "polls",
-    "video_url", "url_expires_at", "url_status", "local_path", "error_code", "error_message",
+    "video_url", "url_expires_at", "url_gone_at", "url_status", "local_path", "error_code", "error_message",
     "images", "job_id", "sample_index", "endpoint",
 )
 #: The columns of `spend()`, in order.
@@ -89,7 +89,8 @@ def _record(row: LedgerRow) -> dict[str, Any]:
         "resolution": row.params.get("resolution"), "submitted_at": row.submitted_at,
         "finished_at": row.finished_at, "latency_s": latency, "polls": row.polls,
         "video_url": row.video_urls[0] if row.video_urls else None,
-        "url_expires_at": row.url_expires_at, "url_status": url_status(bool(row.video_urls), row.url_expires_at, row.url_gone_at),
+        "url_expires_at": row.url_expires_at, "url_gone_at": row.url_gone_at,
+        "url_status": url_status(bool(row.video_urls), row.url_expires_at, row.url_gone_at),
         "local_path": kept_copy(row.local_path),
         "error_code": row.error_code, "error_message": row.error_message,
         "images": ", ".join(str(i.get("fingerprint")) for i in images) or None,
@@ -110,11 +111,14 @@ def write_table(df: pd.DataFrame, to: str | Path) -> Path:
     return path
 
 
-def _times(df: pd.DataFrame, columns: Iterable[str]) -> None:
+def utc_times(df: pd.DataFrame, columns: Iterable[str]) -> None:
+    """Epoch-second columns of `df` as UTC datetimes, in place; always `datetime64[ns, UTC]`,
+    an all-empty column too (shared with the `compare()` table)."""
     import pandas as pd
 
     for column in columns:
-        df[column] = pd.to_datetime(df[column], unit="s", utc=True)
+        values = pd.to_numeric(df[column], errors="coerce").astype("float64")
+        df[column] = pd.to_datetime(values, unit="s", utc=True).astype("datetime64[ns, UTC]")
 
 
 def history(provider: str | Iterable[str] | None = None, state: str | Iterable[str] | None = None,
@@ -122,7 +126,8 @@ def history(provider: str | Iterable[str] | None = None, state: str | Iterable[s
             to: str | Path | None = None) -> pd.DataFrame:
     """Every job in the ledger, oldest first, as a DataFrame (columns `HISTORY_COLUMNS`):
     provider, model, mode, state, cost and its source, task id, timings (UTC datetimes and
-    `latency_s`), the video URL with its expected expiry and status (`live`, `expired`), the
+    `latency_s`), the video URL with its expected expiry, when it was seen gone (a download got
+    403/404/410) and its status (`live`, `expired`), the
     kept local file, errors. Filters: `provider` and `state` (a name or several), `since`
     (datetime, date, ISO text, timedelta or epoch seconds), `prompt` (case-insensitive text
     it contains). `to=` also writes it (.csv or .parquet). Reads the ledger only."""
@@ -133,7 +138,7 @@ def history(provider: str | Iterable[str] | None = None, state: str | Iterable[s
     rows = [_record(row) for row in _rows(ledger, provider, state, since, prompt)]
     df = pd.DataFrame(rows, columns=list(HISTORY_COLUMNS))
     df["cost_usd"] = df["cost_usd"].astype("float64")
-    _times(df, ("created_at", "submitted_at", "finished_at", "url_expires_at"))
+    utc_times(df, ("created_at", "submitted_at", "finished_at", "url_expires_at", "url_gone_at"))
     if to is not None:
         df.attrs["path"] = str(write_table(df, to))
     return table(df)  # shown without MathJax: prompts and prices keep their "$"

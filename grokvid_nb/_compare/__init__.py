@@ -79,8 +79,8 @@ def compare(prompt: str, providers: ProvidersSpec = None, repeats: int = 1, *, a
     one, else the image hosted by the uploader (uploaded once for the whole batch, and only if
     a job is really sent); a URL-only provider with no uploader is skipped, its `note` being
     `generate`'s refusal. The table, the ledger and the reuse check hold content hashes,
-    never base64. The URL columns (`url_expires_at`, `url_status`, `local_path`) are those of
-    `gv.history()`.
+    never base64. The URL columns (`url_expires_at`, `url_gone_at`, `url_status`,
+    `local_path`) are those of `gv.history()`.
 
     Before anything is sent the estimated cost is shown; `BudgetExceededError` is raised when
     the known part exceeds `max_cost_usd` (None: no limit). Unpriced providers are listed as

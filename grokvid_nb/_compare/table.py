@@ -1,7 +1,7 @@
 """The comparison table: its columns, one row per job, and `summarize()`.
 
-The URL columns (`url_expires_at`, `url_status`, `local_path`) follow `gv.history()`'s rule
-(`_expiry.url_status`, `_expiry.kept_copy`), so a live table and the ledger's view of the same
+The URL columns (`url_expires_at`, `url_gone_at`, `url_status`, `local_path`) follow
+`gv.history()`'s rule (`_expiry.url_status`, `_expiry.kept_copy`), so a live table and the ledger's view of the same
 jobs agree, and `gallery()` of a table saved in an earlier kernel knows when its URLs die.
 """
 
@@ -31,10 +31,10 @@ COLUMNS: tuple[str, ...] = (
     "error", "task_id",
     "mode", "sample", "duration", "resolution", "aspect_ratio", "request",
     "queue_s", "generation_s", "video_duration", "cost_per_video_s", "estimated_cost_usd",
-    "reused", "note", "job_id", "url_expires_at", "url_status", "local_path",
+    "reused", "note", "job_id", "url_expires_at", "url_gone_at", "url_status", "local_path",
 )
 #: Columns holding UTC times (epoch seconds in `make_row`, datetimes in the DataFrame).
-TIME_COLUMNS: tuple[str, ...] = ("url_expires_at",)
+TIME_COLUMNS: tuple[str, ...] = ("url_expires_at", "url_gone_at")
 
 SUMMARY_COLUMNS: tuple[str, ...] = (
     "provider", "model", "n", "succeeded", "success_rate", "median_latency_s", "p95_latency_s",
@@ -93,7 +93,7 @@ def make_row(*, provider: str, model: str | None, mode: str | None,
             video_duration=result.video_duration,
             cost_per_video_s=_per_second(result.cost_usd, result.video_duration),
             reused=bool(result.reused), job_id=result.job_id,
-            url_expires_at=result.url_expires_at,
+            url_expires_at=result.url_expires_at, url_gone_at=result.url_gone_at,
             url_status=url_status(bool(result.video_urls), result.url_expires_at, result.url_gone_at),
             local_path=kept_copy(_local(result)),
         )
@@ -116,9 +116,10 @@ def frame_of(rows: list[dict[str, Any]]) -> "pd.DataFrame":
     (as in `gv.history()`)."""
     import pandas as pd
 
+    from .._history import utc_times
+
     df = pd.DataFrame(rows, columns=list(COLUMNS))
-    for column in TIME_COLUMNS:
-        df[column] = pd.to_datetime(df[column], unit="s", utc=True)
+    utc_times(df, TIME_COLUMNS)
     return df
 
 
@@ -152,7 +153,7 @@ def result_from_row(row: Mapping[str, Any]) -> ResultData | None:
         provider=str(row.get("provider") or "?"), model=str(row.get("model") or "?"),
         mode=str(row.get("mode") or ""), status=State.SUCCEEDED, task_id=None, prompt="", params={},
         video_urls=(url,), local_path=Path(local) if local else None,
-        url_expires_at=_epoch(row.get("url_expires_at")))
+        url_expires_at=_epoch(row.get("url_expires_at")), url_gone_at=_epoch(row.get("url_gone_at")))
 
 
 def _p95(values: "pd.Series") -> float | None:

@@ -233,7 +233,7 @@ def _same_as_history(df: pd.DataFrame, providers: tuple[str, ...]) -> pd.DataFra
     history = gv.history().set_index("job_id")
     for _, row in df[df["provider"].isin(providers)].iterrows():
         past = history.loc[row["job_id"]]
-        for column in ("url_expires_at", "url_status", "local_path", "video_url", "task_id"):
+        for column in ("url_expires_at", "url_gone_at", "url_status", "local_path", "video_url", "task_id"):
             same = (pd.isna(row[column]) and pd.isna(past[column])) if pd.isna(past[column]) \
                 else row[column] == past[column]
             assert same, (row["provider"], column, row[column], past[column])
@@ -251,7 +251,7 @@ def test_the_live_table_carries_the_url_columns_of_history(fast: Any, home: Path
                                                            tmp_path: Path) -> None:
     df = gv.compare("a lake", providers=["xai", "apixo", "pixazo"], progress=False)
     assert list(df["status"]) == ["succeeded"] * 3
-    assert str(df["url_expires_at"].dtype) == "datetime64[ns, UTC]"
+    assert str(df["url_expires_at"].dtype) == "datetime64[ns, UTC]" == str(df["url_gone_at"].dtype)
     by = {str(row["provider"]): row for _, row in df.iterrows()}
     assert by["apixo"]["url_status"] == "live"  # 13 s: still alive while this runs
     assert by["pixazo"]["url_status"] == "live (expiry unknown)" and pd.isna(by["pixazo"]["url_expires_at"])
@@ -305,3 +305,29 @@ def test_rows_without_a_video_say_none() -> None:
     df = frame_of([skipped])
     assert df.iloc[0]["url_status"] == "none" and df.iloc[0]["local_path"] is None
     assert pd.isna(df.iloc[0]["url_expires_at"])
+
+
+def test_a_saved_row_whose_url_was_seen_gone_plays_its_kept_copy(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    from grokvid_nb._compare.table import frame_of, make_row
+    from grokvid_nb._types import ResultData, State
+
+    clip = tmp_path / "clip.mp4"
+    clip.write_bytes(b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 64)
+    now = time.time()
+    result = ResultData(provider="apixo", model="grok-video", mode="text-to-video", status=State.SUCCEEDED,
+                        task_id="t1", prompt="a dog", params={}, video_urls=("https://cdn.example/v.mp4",),
+                        local_path=clip, url_expires_at=now + 15 * 24 * 3600, url_gone_at=now - 60)
+    row = make_row(provider="apixo", model="grok-video", mode="text-to-video", params={}, sample=0,
+                   note="", estimated=0.09, result=result)  # type: ignore[arg-type]
+    assert row["url_status"] == "expired" and row["url_gone_at"] == now - 60
+    assert row["local_path"] == str(clip)
+    saved = save_table(frame_of([row]), tmp_path / "dog.csv")
+    _no_live_jobs(monkeypatch)
+    cell = gv.gallery(pd.read_csv(saved)).cells[0]
+    assert cell.src is not None and cell.src.startswith("data:video/mp4;base64,")
+    assert cell.note is not None and "(it no longer answered)" in cell.note
+    assert f"playing the local copy at {clip}" in cell.note
+    live = gv.gallery(frame_of([{**row, "url_gone_at": None, "url_status": "live"}])).cells[0]
+    assert live.src == "https://cdn.example/v.mp4"  # while it lives, the provider's URL
+    assert live.note is not None and "valid until about" in live.note and f"local copy at {clip}" in live.note
