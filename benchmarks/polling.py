@@ -51,7 +51,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from grokvid_nb._ratelimit import POLL, SUBMIT, URGENT, RateLimiter  # noqa: E402
-from grokvid_nb._schedule import LatencyMemory, PollPolicy, PollSchedule  # noqa: E402
+from grokvid_nb._schedule import LatencyMemory, PollPolicy, PollSchedule, RatioMemory  # noqa: E402
 from grokvid_nb.adapters import PollingPrior, get_adapter  # noqa: E402
 
 PROVIDERS = ("xai", "apixo", "pixazo", "xingchao", "apiinone")
@@ -201,7 +201,7 @@ def _prior(provider: str) -> PollingPrior:
     return get_adapter(provider).polling
 
 
-def make_schedule(arm: str, job: SimJob, memory: LatencyMemory, rng: random.Random) -> Any:
+def make_schedule(arm: str, job: SimJob, memory: LatencyMemory, ratios: RatioMemory, rng: random.Random) -> Any:
     prior = _prior(job.provider)
     if arm == "fixed-5s":
         return PollSchedule(prior, fixed=5.0, policy=PollPolicy(), rng=rng.random)
@@ -211,7 +211,7 @@ def make_schedule(arm: str, job: SimJob, memory: LatencyMemory, rng: random.Rand
         return ReferenceSchedule(first_poll=policy.first_poll or prior.first_poll)
     key = (job.provider, "sim", "m", job.clip, "480p")
     return PollSchedule(prior, provider=job.provider, duration=job.clip, rng=rng.random,
-                        learned=memory.window(key, precision=2.0))
+                        learned=memory.window(key, precision=2.0), ratios=lambda: ratios.window(key))
 
 
 @dataclass
@@ -221,12 +221,14 @@ class Outcome:
     delay: float
     polls: int
     refused: int
+    phases: dict[str, int] = field(default_factory=dict)  # polls per schedule rule that chose them
 
 
 async def run_arm(arm: str, jobs: list[SimJob], server_limits: str, seed: int) -> list[Outcome]:
     loop = asyncio.get_running_loop()
     rng = random.Random(seed)
     memory = LatencyMemory()
+    ratios = RatioMemory()
     limiters = {p: RateLimiter(tuple(get_adapter(p).rate_limits), clock=loop.time) for p in PROVIDERS}
     servers = {p: ServerLimit(((1, 1.0), (60, 60.0)) if p == "xai" else ()) for p in PROVIDERS}
     outcomes: list[Outcome] = []
@@ -243,17 +245,20 @@ async def run_arm(arm: str, jobs: list[SimJob], server_limits: str, seed: int) -
             await asyncio.sleep(max(refused, min(30.0, 2 ** attempt) * (0.5 + rng.random() / 2)))
             attempt += 1
         start = loop.time()
-        schedule = make_schedule(arm, job, memory, rng)
+        schedule = make_schedule(arm, job, memory, ratios, rng)
         progress: float | None = None
         hint: float | None = None
         errors = polls = refusals = 0
         last_pending = 0.0
+        phases: dict[str, int] = {}
         while True:
             elapsed = loop.time() - start
             if errors:
                 delay = max(min(30.0, 2 ** errors) * (0.5 + rng.random() / 2), hint or 0.0)
             else:
                 delay = schedule.next_delay(elapsed, progress, hint)
+            phase = "after error" if errors else getattr(schedule, "phase", "") or "reference"
+            phases[phase] = phases.get(phase, 0) + 1
             await asyncio.sleep(delay)
             hint = None
             await limiter.acquire(getattr(schedule, "priority", URGENT), POLL)
@@ -269,9 +274,12 @@ async def run_arm(arm: str, jobs: list[SimJob], server_limits: str, seed: int) -
             errors = 0
             t = now - start
             if t >= job.latency:
-                memory.add((job.provider, "sim", "m", job.clip, "480p"), (last_pending + t) / 2,
-                           (t - last_pending) / 2)
-                outcomes.append(Outcome(arm, job, t - job.latency, polls, refusals))
+                key = (job.provider, "sim", "m", job.clip, "480p")
+                memory.add(key, (last_pending + t) / 2, (t - last_pending) / 2)
+                learned = schedule.end_ratio(last_pending, t) if isinstance(schedule, PollSchedule) else None
+                if learned is not None:  # as Job._poll_until_done does
+                    ratios.add(key, *learned)
+                outcomes.append(Outcome(arm, job, t - job.latency, polls, refusals, phases))
                 return
             last_pending = t
             progress = job.progress(t)
@@ -355,6 +363,22 @@ def print_family(title: str, table: dict[tuple[str, str], dict[str, float]], out
         out(f"  {'PASS' if ok else 'MISS'}  {text}: {figures}")
 
 
+def print_phases(outcomes: list[Outcome], out: Callable[[str], None]) -> None:
+    """Where the adaptive arm's polls go: polls per job by the schedule rule that chose them."""
+    counts: dict[str, dict[str, int]] = {}
+    jobs: dict[str, int] = {}
+    for o in outcomes:
+        if o.arm != "adaptive":
+            continue
+        jobs[o.job.provider] = jobs.get(o.job.provider, 0) + 1
+        for phase, n in o.phases.items():
+            row = counts.setdefault(phase, {})
+            row[o.job.provider] = row.get(o.job.provider, 0) + n
+    out("  adaptive polls per job by rule: " + "; ".join(
+        f"{phase} " + " ".join(f"{p[:4]} {row[p] / jobs[p]:.1f}" for p in PROVIDERS if p in row)
+        for phase, row in sorted(counts.items())))
+
+
 def run_simulation(args: argparse.Namespace) -> int:
     families = FAMILIES if args.family == "all" else tuple(args.family.split(","))
     if args.seed and "," in args.seed:
@@ -377,6 +401,8 @@ def run_simulation(args: argparse.Namespace) -> int:
         everything += outcomes
         table = summarize(outcomes)
         print_family(f"{family} ({len(seeds)} seeds x {args.jobs * len(PROVIDERS)} jobs)", table, out)
+        if args.phases:
+            print_phases(outcomes, out)
         report["families"][family] = {f"{p}/{arm}": v for (p, arm), v in table.items()}
         misses += [f"{family}: {text} ({figures})" for text, ok, figures in targets(table) if not ok]
     if len(families) > 1:
@@ -454,6 +480,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", help="first seed, or a comma list to repeat a run (default: fresh seeds)")
     parser.add_argument("--server-limits", choices=("submits", "all"), default="submits",
                         help="which xAI requests the emulated server holds to 1/s and 60/min")
+    parser.add_argument("--phases", action="store_true", help="also break the adaptive polls down by rule")
     parser.add_argument("--json", type=Path, help="also write the tables here")
     parser.add_argument("--real", action="store_true", help="real HTTP against the sandbox instead")
     parser.add_argument("--scale", type=float, default=1.0, help="--real only: time scale")

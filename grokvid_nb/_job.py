@@ -43,7 +43,7 @@ from ._files import AtomicWriter, trusted_copy
 from ._ledger import DEFERRABLE, LedgerRow
 from ._ratelimit import POLL, SUBMIT
 from ._result import Result
-from ._schedule import MemoryKey, PollSchedule, memory
+from ._schedule import MemoryKey, PollSchedule, end_ratios, memory
 from ._secrets import contains_secret, redact
 from ._submit_rules import SubmitAction, after_failed_submit
 from ._types import JobSnapshot, ResultLink, State, TaskStatus, VideoRequest
@@ -697,9 +697,11 @@ class Job:
     async def _poll_until_done(self) -> None:
         client, adapter = self.client, self.client.adapter
         assert self.task_id is not None
+        key = self._memory_key()
         schedule = PollSchedule(adapter.polling, scale=client.time_scale, fixed=client.poll_interval,
-                                learned=memory.window(self._memory_key(), precision=2 * client.time_scale),
-                                provider=self.provider, duration=self.request.duration)
+                                learned=memory.window(key, precision=2 * client.time_scale),
+                                provider=self.provider, duration=self.request.duration,
+                                ratios=lambda: end_ratios.window(key))
         start = self._started_mono if self._started_mono is not None else time.monotonic()
         if self._started_mono is None:
             self._started_mono = start
@@ -757,6 +759,11 @@ class Job:
             self.last_status = status
             changed = status.state is not self.state or status.progress != self.progress
             if status.state.terminal:
+                if status.state is State.SUCCEEDED and not self.reused:
+                    # how this end related to what the progress predicted, for later jobs
+                    learned = schedule.end_ratio(self._last_pending_s or 0.0, time.monotonic() - start)
+                    if learned is not None:
+                        end_ratios.add(key, *learned)
                 self.progress = status.progress
                 if status.state is State.SUCCEEDED and status.video_urls and (
                         self.client.download_dir is not None or self.client.keep_local):

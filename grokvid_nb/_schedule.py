@@ -7,7 +7,13 @@ since submit) plus what the provider documents and what earlier jobs took. Chose
 1. Progress (xAI, API in One): 0 % readings mean "queued" and are ignored; the end is
    predicted from the last two distinct readings (not from the submit time). Far from the
    end the next poll goes 70 % of the way there (progress is not always linear), near it
-   the poll aims just past it. One reading alone never buys a long sleep.
+   the poll aims just past it. One reading alone never buys a long sleep. A reading at the
+   top (99 %) says "nearly done", not how fast the job runs: it is left out of the rate.
+   Learned per kind of job (`RatioMemory`, `end_ratios`): each finished job's running time
+   over the running time its progress predicted. Where earlier jobs reliably ran longer
+   than predicted (progress sitting at 99 % for a while: the learned range starts 5 % or
+   more above 1), polls aim at that range instead of the predicted end, and scan it
+   every second or so. Read at each decision, so a burst learns from its first jobs.
 2. No progress: a completion window (the documented range for the clip, widened, never
    narrowed, by completion times learned in this session) is scanned with a spacing that
    tightens as the window runs out (the chance to finish in the next second grows).
@@ -35,7 +41,7 @@ from ._ratelimit import EXPLORE, ROUTINE, URGENT
 from .adapters import PollingPrior
 
 __all__ = ["time_scale", "PollSchedule", "PollPolicy", "POLL_POLICIES", "poll_policy",
-           "LatencyMemory", "MemoryKey", "memory"]
+           "LatencyMemory", "MemoryKey", "memory", "Prediction", "RatioMemory", "end_ratios"]
 
 #: spacing constant of the window scan: spacing = sqrt(2 * C * time left in the window)
 SCAN_COST_S = 0.3
@@ -58,6 +64,33 @@ EARLY_LOOK_FRACTION = 0.6
 #: first step once a job is past its window / its predicted end
 TAIL_START_S = 3.0
 PROGRESS_TAIL_START_S = 1.5
+#: a reading at or above this says the job is nearly done, not how fast it runs
+TOP_PROGRESS = 99.0
+#: inside an end range learned from earlier jobs' progress (`RatioMemory`): spacing
+#: sqrt(2 x C x time left in the range), at least the shortest step
+LEARNED_SPACING_S = 0.8
+LEARNED_SCAN_COST_S = 0.1
+#: the learned range is used once earlier jobs ran at least this much longer than their
+#: progress predicted (its low end): below that the readings' own prediction is the aim
+LEARNED_RATIO_MIN = 1.05
+#: quantiles of `RatioMemory`'s window, and the range an observed ratio is clamped to
+RATIO_QUANTILES = (0.1, 0.9)
+RATIO_RANGE = (0.5, 3.0)
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """The end a job's progress readings predict (scaled seconds since submit).
+
+    `start`: when it started running (the rate drawn back to 0 %); `eta`: when it reaches
+    100 % at that rate; `steady`: the rate was seen constant over three readings;
+    `uncertainty`: how far one whole percent point moves `eta`.
+    """
+
+    start: float
+    eta: float
+    steady: bool
+    uncertainty: float
 
 
 def time_scale() -> float:
@@ -184,6 +217,56 @@ class LatencyMemory:
 memory = LatencyMemory()
 
 
+class RatioMemory:
+    """How the end of progress-reporting jobs related to the end their progress predicted.
+
+    One observation per finished job: its running time over the running time its progress
+    predicted (`PollSchedule.end_ratio`), known as an interval (still running at one poll,
+    done at the next) and kept as the interval's midpoint. About 1 where progress is linear
+    to the end; 4/3 where it sits at 99 % for the last quarter of the job. The window is the
+    (10th, 90th) percentile, from three observations on. A job found done by the first poll
+    aimed at the window (its ratio is only known to be below the window's low end) counts
+    with a midpoint below that end, so it pulls the window down instead of dropping out of
+    the sample (which would ratchet the window up). Every ratio is clamped to 0.5-3, and
+    from the fourth on to within three inter-quantile spreads of the median seen so far, so
+    one job moves the window by a bounded amount.
+    """
+
+    def __init__(self, keep: int = 50) -> None:
+        self._keep = keep
+        self._seen: dict[MemoryKey, list[float]] = {}
+        self._lock = threading.Lock()
+
+    def add(self, key: MemoryKey, low: float, high: float) -> None:
+        """Remember one job's ratio, known to lie between `low` and `high`."""
+        ratio = min(max((low + high) / 2, RATIO_RANGE[0]), RATIO_RANGE[1])
+        with self._lock:
+            seen = self._seen.setdefault(key, [])
+            if len(seen) >= 3:
+                ordered = sorted(seen)
+                mid = _quantile(ordered, 0.5)
+                spread = max(_quantile(ordered, 0.9) - _quantile(ordered, 0.1), 0.1 * mid)
+                ratio = min(max(ratio, mid - 3 * spread), mid + 3 * spread)
+            seen.append(ratio)
+            del seen[: -self._keep]
+
+    def window(self, key: MemoryKey) -> tuple[float, float] | None:
+        """(10th, 90th percentile) of the ratios seen, once three or more were; else None."""
+        with self._lock:
+            ordered = sorted(self._seen.get(key, ()))
+        if len(ordered) < 3:
+            return None
+        return _quantile(ordered, RATIO_QUANTILES[0]), _quantile(ordered, RATIO_QUANTILES[1])
+
+    def clear(self) -> None:
+        """Forget everything (for tests and benchmarks)."""
+        with self._lock:
+            self._seen.clear()
+
+
+end_ratios = RatioMemory()
+
+
 @dataclass
 class PollSchedule:
     """Delays between status polls for one job.
@@ -193,8 +276,12 @@ class PollSchedule:
     `LatencyMemory`, in scaled seconds. `provider` selects the `POLL_POLICIES` entry unless
     `policy` is given; `duration` (the clip's seconds) picks a per-length range. `deadline`
     (seconds since submit) is never slept past. `cap` and `max_wait` are unscaled seconds.
+    `ratios` returns, when called, the (low, high) range learned so far of how the end of
+    this kind of job relates to the end its progress predicted (`RatioMemory.window`); it
+    is read at each decision, so jobs of one burst learn from those that finished first.
     After each `next_delay`, `priority` says how much that poll is worth to a rate limiter
-    (`_ratelimit.URGENT`, `ROUTINE`, `EXPLORE`).
+    (`_ratelimit.URGENT`, `ROUTINE`, `EXPLORE`) and `phase` which rule chose it (for
+    diagnostics and the benchmark's breakdown of where polls go).
     """
 
     prior: PollingPrior
@@ -208,7 +295,9 @@ class PollSchedule:
     cap: float = 15.0  # longest interval once a job is well overdue
     max_wait: float = 300.0  # longest single sleep, even before the window
     rng: Callable[[], float] = random.random
+    ratios: Callable[[], tuple[float, float] | None] | None = None
     priority: float = EXPLORE
+    phase: str = ""
     _readings: list[tuple[float, float]] = field(default_factory=list)  # (t, %) while running
     _queued_at: float | None = None  # last time a progress-reporting job said 0 %
     _reports_progress: bool = False
@@ -255,7 +344,7 @@ class PollSchedule:
         """
         if self.fixed is not None:
             delay = self.fixed * (1 + 0.1 * (self.rng() - 0.5))
-            self.priority = ROUTINE
+            self.priority, self.phase = ROUTINE, "fixed"
         else:
             self._note(elapsed, progress)
             delay = self._adaptive(elapsed)
@@ -291,17 +380,17 @@ class PollSchedule:
         if elapsed < first * 0.9 and first < EARLY_LOOK_FRACTION * low:
             # one early look well before the window: it catches instant failures and the
             # first progress figure (a look just before the window buys little)
-            self.priority = EXPLORE
+            self.priority, self.phase = EXPLORE, "early look"
             return first - elapsed
         if self._reports_progress:
             # queued (0 %): it cannot finish before it has run, and a running reading
             # will give the end; look every few seconds, sooner near the window
             # (a long queue is looked at less often: a quarter of the time waited so far)
-            self.priority = EXPLORE
+            self.priority, self.phase = EXPLORE, "queued"
             step = min(max(QUEUED_STEP_S * scale, 0.25 * elapsed), 2 * self._interval())
             return max(step, min(low - elapsed, self._interval()))
         if elapsed < low - MIN_SPACING_S * scale:
-            self.priority = EXPLORE
+            self.priority, self.phase = EXPLORE, "to window"
             return low - elapsed
         return self._scan(elapsed, low, high)
 
@@ -311,7 +400,7 @@ class PollSchedule:
         width = max(high - low, 0.1 * high)
         max_step = min(0.9 * self._interval(), MAX_SCAN_STEP_S * scale)
         if elapsed <= high:
-            self.priority = ROUTINE
+            self.priority, self.phase = ROUTINE, "window scan"
             left = high - elapsed + width / 10
             return min(max(math.sqrt(2 * SCAN_COST_S * scale * left), MIN_SPACING_S * scale), max_step)
         return self._tail(elapsed - high, width / 2, TAIL_START_S * scale)
@@ -319,7 +408,7 @@ class PollSchedule:
     def _tail(self, overdue: float, spread: float, start: float) -> float:
         """Step when `overdue` seconds past the expected end, with a typical `spread`."""
         scale = self.scale
-        self.priority = ROUTINE
+        self.priority, self.phase = ROUTINE, "tail"
         short = TAIL_STEP_S * scale
         if overdue <= spread:
             return min(start + (short - start) * overdue / max(spread, 1e-9), short)
@@ -330,47 +419,126 @@ class PollSchedule:
             return short + (documented - short) * (overdue - spread) / (3 * spread)
         return min(documented + (overdue - 4 * spread) / 10, max(self.cap * scale, documented))
 
-    def _from_progress(self, elapsed: float) -> float:
-        scale = self.scale
-        t_last, p_last = self._readings[-1]
-        if len(self._readings) == 1:
-            # one reading cannot tell how long the job queued: it started running after the
-            # last 0 % reading, so its rate is at least this, and the end at most this far
-            started = self._queued_at if self._queued_at is not None else 0.0
-            rate = p_last / max(t_last - started, 1e-9)
-            bound = t_last + (100.0 - p_last) / rate - elapsed
-            self.priority = EXPLORE
-            return max(min(TAIL_STEP_S * scale, bound), 0.5 * scale)
-        t_prev, p_prev = self._readings[-2]
+    # ---- progress: the end the readings predict, and what earlier jobs add to it ----------
+    def prediction(self) -> Prediction | None:
+        """The end this job's progress predicts from the readings that measure its speed
+        (scaled seconds since submit), the figure `end_ratio` and learned ranges are relative
+        to; None before two running readings, or for a fixed interval.
+
+        A reading at the top (99 %) is left out once two readings below it exist: it only says
+        "nearly done", and is first seen whenever a poll happens to come (after a stall began,
+        often much later than the job reached it)."""
+        below = [r for r in self._readings if r[1] < TOP_PROGRESS]
+        return self._predict(below if len(below) >= 2 else self._readings)
+
+    def _predict(self, readings: list[tuple[float, float]]) -> Prediction | None:
+        if self.fixed is not None or len(readings) < 2:
+            return None
+        t_last, p_last = readings[-1]
+        t_prev, p_prev = readings[-2]
         rate = (p_last - p_prev) / max(t_last - t_prev, 1e-9)
         t_base, p_base = t_prev, p_prev
         steady = False
-        if len(self._readings) >= 3:
-            t_0, p_0 = self._readings[-3]
+        if len(readings) >= 3:
+            t_0, p_0 = readings[-3]
             earlier = (p_prev - p_0) / max(t_prev - t_0, 1e-9)
             if abs(rate - earlier) <= STEADY_RATE_TOLERANCE * rate:
                 steady = True  # linear so far: measure the rate over the longer base
                 t_base, p_base = t_0, p_0
                 rate = (p_last - p_0) / max(t_last - t_0, 1e-9)
         to_go = (100.0 - p_last) / rate
-        eta = t_last + to_go
-        remaining = eta - elapsed
-        running = t_last - (self._queued_at if self._queued_at is not None else 0.0)
+        # it started running where the rate, drawn back, meets 0 % (after the last 0 % reading
+        # and before the first running one)
+        queued = self._queued_at if self._queued_at is not None else 0.0
+        start = min(max(t_base - p_base / rate, queued), readings[0][0])
         # whole-percent figures leave the rate uncertain by about 1 point over the base
-        early = remaining - to_go / max(p_last - p_base, 1.0)
+        return Prediction(start=start, eta=t_last + to_go, steady=steady,
+                          uncertainty=to_go / max(p_last - p_base, 1.0))
+
+    def end_ratio(self, pending: float, done: float) -> tuple[float, float] | None:
+        """What a finished job teaches: (low, high) bounds of its running time (from the start
+        its progress implies) over the running time its progress predicted, for a job seen
+        still running at `pending` and done at `done` seconds since submit. None without a
+        prediction (fewer than two running readings)."""
+        predicted = self.prediction()
+        if predicted is None or predicted.eta - predicted.start <= 0:
+            return None
+        span = predicted.eta - predicted.start
+        return (max(pending, predicted.start) - predicted.start) / span, (done - predicted.start) / span
+
+    def _learned_window(self) -> tuple[Prediction, float, float] | None:
+        """Where the end is expected when earlier jobs of the kind reliably ended later than
+        their progress predicted (the learned `ratios` range starts above 1, as when progress
+        sits at 99 % for a while): (prediction, low, high). None otherwise: then the latest
+        readings' own prediction is the best aim."""
+        learned = self.ratios() if self.ratios is not None else None
+        predicted = self.prediction()
+        if learned is None or predicted is None or learned[0] < LEARNED_RATIO_MIN:
+            return None
+        span = predicted.eta - predicted.start
+        return predicted, predicted.start + learned[0] * span, predicted.start + max(learned) * span
+
+    def _from_progress(self, elapsed: float) -> float:
+        scale = self.scale
+        t_last, p_last = self._readings[-1]
+        predicted = self._predict(self._readings)
+        if predicted is None:
+            # one reading cannot tell how long the job queued: it started running after the
+            # last 0 % reading, so its rate is at least this, and the end at most this far
+            started = self._queued_at if self._queued_at is not None else 0.0
+            rate = p_last / max(t_last - started, 1e-9)
+            bound = t_last + (100.0 - p_last) / rate - elapsed
+            if bound < -0.5 * scale:
+                # past even the latest end that reading allows: stalled, or slower than it
+                # seemed; not a poll every half second from here on
+                spread = max(2.0 * scale, 0.4 * (elapsed + bound - started))
+                return self._progress_tail(-bound, spread)
+            self.priority, self.phase = EXPLORE, "one reading"
+            return max(min(TAIL_STEP_S * scale, bound), 0.5 * scale)
+        running = t_last - (self._queued_at if self._queued_at is not None else 0.0)
+        learned = self._learned_window()
+        if learned is not None:
+            return self._from_learned(elapsed, *learned, running)
+        remaining = predicted.eta - elapsed
         if remaining > 0:
-            self.priority = URGENT
+            self.priority, self.phase = URGENT, "aim"
+            early = remaining - predicted.uncertainty
             delay = early if early > 0.5 * scale else remaining + 0.1 * scale
-            if not steady and remaining > AIM_HORIZON_S * scale:
-                # progress not (yet) seen to be linear: go part of the way, and never sleep
-                # longer than half the time it has been seen running (or the documented
-                # interval), so a slow start's far prediction costs a few polls, not minutes
-                self.priority = EXPLORE
-                delay = min(delay, AIM_FRACTION * remaining, max(self._interval(), 0.5 * running))
+            if not predicted.steady and remaining > AIM_HORIZON_S * scale:
+                delay = self._part_way(delay, remaining, running)
             return delay
         # past the predicted end: progress stalled (often at 99 %) or slowed down; a stall
         # can last a good part of the run, so the spread is 40 % of the predicted total
-        spread = max(2.0 * scale, 0.4 * (eta - (self._queued_at or 0.0)))
-        delay = self._tail(-remaining, spread, PROGRESS_TAIL_START_S * scale)
-        self.priority = URGENT  # it is at its end: worth a request before a scanning poll
+        spread = max(2.0 * scale, 0.4 * (predicted.eta - (self._queued_at or 0.0)))
+        return self._progress_tail(-remaining, spread)
+
+    def _part_way(self, delay: float, remaining: float, running: float) -> float:
+        """Progress not (yet) seen to be linear: go part of the way, and never sleep longer
+        than half the time it has been seen running (or the documented interval), so a slow
+        start's far prediction costs a few polls, not minutes."""
+        self.priority, self.phase = EXPLORE, "part way"
+        return min(delay, AIM_FRACTION * remaining, max(self._interval(), 0.5 * running))
+
+    def _from_learned(self, elapsed: float, predicted: Prediction, low: float, high: float,
+                      running: float) -> float:
+        """Aim at the start of the learned end range, scan it, then the tail."""
+        scale = self.scale
+        remaining = low - elapsed
+        if remaining > LEARNED_SPACING_S * scale / 2:
+            self.priority, self.phase = URGENT, "aim learned"
+            if not predicted.steady and remaining > AIM_HORIZON_S * scale:
+                return self._part_way(remaining, remaining, running)
+            return remaining
+        if elapsed < high:
+            # inside the range: a poll every second or so (tighter than a window without
+            # progress: earlier jobs have shown this one is about to end)
+            self.priority, self.phase = URGENT, "learned window"
+            left = high - elapsed
+            return max(math.sqrt(2 * LEARNED_SCAN_COST_S * scale * left), LEARNED_SPACING_S * scale)
+        spread = max(2.0 * scale, 0.4 * (high - predicted.start))
+        return self._progress_tail(elapsed - high, spread)
+
+    def _progress_tail(self, overdue: float, spread: float) -> float:
+        delay = self._tail(overdue, spread, PROGRESS_TAIL_START_S * self.scale)
+        self.priority, self.phase = URGENT, "progress tail"  # at its end: worth a request before a scan
         return delay

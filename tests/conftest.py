@@ -7,12 +7,16 @@ from collections.abc import Iterator
 import pytest
 
 from grokvid_nb._ratelimit import reset_limiters
+from grokvid_nb._schedule import end_ratios
 
 
 @pytest.fixture(autouse=True)
 def _fresh_rate_limiters() -> Iterator[None]:
     """Each test starts with no shared per-account rate limiter: a limiter made by an earlier
-    test (another time scale, another account) would otherwise hold this test's requests."""
+    test (another time scale, another account) would otherwise hold this test's requests.
+    Nor with end ratios learned by an earlier test's jobs (they move a progress job's aim)."""
     reset_limiters()
+    end_ratios.clear()
     yield
     reset_limiters()
+    end_ratios.clear()

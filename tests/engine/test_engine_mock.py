@@ -269,3 +269,25 @@ def test_download_without_a_reply_is_a_transport_error(tmp_path: Path) -> None:
     assert isinstance(caught.value.__cause__, httpx.ConnectError)
     assert not (tmp_path / "x.mp4").exists()
     assert not list(tmp_path.glob(".part-*"))
+
+
+def test_finished_progress_jobs_teach_the_end_ratio_later_jobs_aim_at(monkeypatch: pytest.MonkeyPatch) -> None:
+    from grokvid_nb._schedule import end_ratios
+
+    taught: list[tuple[object, float, float]] = []
+    learn = end_ratios.add
+    monkeypatch.setattr(end_ratios, "add", lambda key, low, high: (taught.append((key, low, high)),
+                                                                   learn(key, low, high)))
+    plain = client(Script([], [{"status": "processing"}, DONE] * 2))
+    assert all(plain.submit(f"no figures {i}").wait(20).ok for i in range(2))
+    assert taught == []  # no progress figures: nothing to learn
+
+    figures = [{"status": "processing", "progress": p} for p in (20, 40, 60, 80, 99)]
+    jobs = []
+    for i in range(3):
+        job = client(Script([], [*figures, DONE])).submit(f"with figures {i}", duration=6)
+        assert job.wait(20).ok
+        jobs.append(job)
+    assert [key for key, _, _ in taught] == [job._memory_key() for job in jobs]
+    assert all(low <= high for _, low, high in taught)
+    assert end_ratios.window(jobs[0]._memory_key()) is not None  # three seen: later jobs read it

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Callable, Sequence
 
 import pytest
 
 from grokvid_nb import _schedule
 from grokvid_nb._ratelimit import EXPLORE, ROUTINE, URGENT
-from grokvid_nb._schedule import (POLL_POLICIES, TAIL_STEP_S, LatencyMemory, PollPolicy, PollSchedule,
-                                  poll_policy, time_scale)
+from grokvid_nb._schedule import (LEARNED_SPACING_S, POLL_POLICIES, TAIL_STEP_S, LatencyMemory, PollPolicy,
+                                  PollSchedule, Prediction, RatioMemory, poll_policy, time_scale)
 from grokvid_nb.adapters import PollingPrior, get_adapter
 
 APIXO = PollingPrior(first_poll=30.0, typical=(40.0, 60.0), interval=5.0)
@@ -22,7 +23,7 @@ def no_jitter() -> float:
     return 0.5  # the midpoint of the jitter range: no jitter
 
 
-def replay(schedule: PollSchedule, readings: list[tuple[float, float | None]], now: float) -> float:
+def replay(schedule: PollSchedule, readings: Sequence[tuple[float, float | None]], now: float) -> float:
     """Feed (elapsed, progress) readings in order, then ask for the delay at `now`."""
     for elapsed, progress in readings:
         schedule.next_delay(elapsed, progress)
@@ -82,6 +83,149 @@ def test_next_delay_from_progress(case: str, prior: PollingPrior, readings: list
     schedule = PollSchedule(prior, rng=no_jitter)
     assert replay(schedule, readings, now) == pytest.approx(expected)
     assert schedule.priority == priority
+
+
+LINEAR = [(10.0, 20.0), (13.0, 29.0), (19.0, 47.0)]  # 3 %/s from 3.33 s: 100 % at 36.67 s
+START, ETA = 10.0 - 20.0 / 3, 19.0 + 53.0 / 3
+SPAN = ETA - START
+
+# (case, readings [(t, progress)], expected Prediction or None)
+PREDICTIONS = [
+    ("one reading predicts nothing", [(10.0, 20.0)], None),
+    ("three linear readings: the rate drawn back to 0 % gives the start", LINEAR,
+     Prediction(start=START, eta=ETA, steady=True, uncertainty=(53 / 3) / 27)),
+    ("a 99 % reading seen late (a stall) is left out of the rate", [*LINEAR, (45.0, 99.0)],
+     Prediction(start=START, eta=ETA, steady=True, uncertainty=(53 / 3) / 27)),
+    ("the start is never before the last 0 % reading", [(6.0, 0.0), *LINEAR],
+     Prediction(start=6.0, eta=ETA, steady=True, uncertainty=(53 / 3) / 27)),
+    ("two readings: not yet seen linear", LINEAR[:2],
+     Prediction(start=START, eta=ETA, steady=False, uncertainty=(71 / 3) / 9)),
+    ("only one reading below the top: the top one counts (start never before the submit)",
+     [(10.0, 50.0), (20.0, 99.0)], Prediction(start=0.0, eta=20.0 + 1 / 4.9, steady=False, uncertainty=(1 / 4.9) / 49)),
+]
+
+
+@pytest.mark.parametrize(("case", "readings", "expected"), PREDICTIONS, ids=[row[0] for row in PREDICTIONS])
+def test_prediction_from_the_readings_that_measure_speed(case: str, readings: list[tuple[float, float]],
+                                                         expected: Prediction | None) -> None:
+    schedule = PollSchedule(XAI, rng=no_jitter)
+    for elapsed, progress in readings:
+        schedule.next_delay(elapsed, progress)
+    predicted = schedule.prediction()
+    if expected is None:
+        assert predicted is None
+    else:
+        assert predicted is not None
+        assert (predicted.start, predicted.eta, predicted.steady, predicted.uncertainty) == pytest.approx(
+            (expected.start, expected.eta, expected.steady, expected.uncertainty))
+
+
+# (case, pending, done, expected (low, high) ratio of running times)
+END_RATIOS = [
+    ("ended as predicted", ETA - 0.5, ETA + 0.5, ((SPAN - 0.5) / SPAN, (SPAN + 0.5) / SPAN)),
+    ("sat at 99 % for a third more", START + 4 / 3 * SPAN - 1.0, START + 4 / 3 * SPAN,
+     (4 / 3 - 1.0 / SPAN, 4 / 3)),
+]
+
+
+@pytest.mark.parametrize(("case", "pending", "done", "expected"), END_RATIOS, ids=[row[0] for row in END_RATIOS])
+def test_end_ratio_is_running_time_over_the_predicted_running_time(case: str, pending: float, done: float,
+                                                                  expected: tuple[float, float]) -> None:
+    schedule = PollSchedule(XAI, rng=no_jitter)
+    for elapsed, progress in [*LINEAR, (40.0, 99.0)]:
+        schedule.next_delay(elapsed, progress)
+    assert schedule.end_ratio(pending, done) == pytest.approx(expected)
+
+
+def test_no_end_ratio_without_a_prediction() -> None:
+    schedule = PollSchedule(XAI, rng=no_jitter)
+    schedule.next_delay(10.0, 20.0)
+    assert schedule.end_ratio(20.0, 21.0) is None
+    fixed = PollSchedule(XAI, fixed=5.0, rng=no_jitter)
+    for elapsed, progress in LINEAR:
+        fixed.next_delay(elapsed, progress)
+    assert fixed.end_ratio(40.0, 41.0) is None
+
+
+STALL = (1.30, 1.35)  # earlier jobs ran 30-35 % longer than their progress predicted
+LOW, HIGH = START + STALL[0] * SPAN, START + STALL[1] * SPAN
+
+# (case, learned ratio window, readings, now, expected delay, priority, phase)
+LEARNED = [
+    ("steady readings: straight to the learned range, not to the predicted end", STALL, LINEAR, 19.0,
+     LOW - 19.0, URGENT, "aim learned"),
+    ("not yet linear and far: part of the way, as without learning", STALL, LINEAR[:2], 13.0,
+     6.5, EXPLORE, "part way"),
+    ("at 99 % inside the range: a poll every 0.8 s or so", STALL, [*LINEAR, (LOW + 0.1, 99.0)], LOW + 0.3,
+     max(math.sqrt(2 * 0.1 * (HIGH - LOW - 0.3)), LEARNED_SPACING_S), URGENT, "learned window"),
+    ("within half a step of the range: in it (no tiny step)", STALL, LINEAR, LOW - 0.3,
+     max(math.sqrt(2 * 0.1 * (HIGH - LOW + 0.3)), LEARNED_SPACING_S), URGENT, "learned window"),
+    ("past the range: the progress tail from its end", STALL, [*LINEAR, (LOW, 99.0)], HIGH + 2.0,
+     1.5 + 1.5 * 2.0 / (0.4 * (HIGH - START)), URGENT, "progress tail"),
+    ("a range that starts below 5 % over: the readings' own aim", (1.02, 1.40), LINEAR, 19.0,
+     53 / 3 - (53 / 3) / 27, URGENT, "aim"),
+    ("nothing learned yet: the readings' own aim", None, LINEAR, 19.0, 53 / 3 - (53 / 3) / 27, URGENT, "aim"),
+]
+
+
+@pytest.mark.parametrize(("case", "ratios", "readings", "now", "expected", "priority", "phase"),
+                         LEARNED, ids=[row[0] for row in LEARNED])
+def test_next_delay_aims_at_the_learned_end_range(case: str, ratios: tuple[float, float] | None,
+                                                  readings: list[tuple[float, float]], now: float,
+                                                  expected: float, priority: float, phase: str) -> None:
+    schedule = PollSchedule(XAI, rng=no_jitter, ratios=lambda: ratios)
+    assert replay(schedule, readings, now) == pytest.approx(expected)
+    assert (schedule.priority, schedule.phase) == (priority, phase)
+
+
+def test_ratios_are_read_at_each_decision_so_a_burst_learns_from_its_first_jobs() -> None:
+    memory = RatioMemory()
+    key = ("xai", "http://x", "grok-video", 6.0, "480p")
+    schedule = PollSchedule(XAI, rng=no_jitter, ratios=lambda: memory.window(key))
+    for elapsed, progress in LINEAR[:2]:
+        schedule.next_delay(elapsed, progress)
+    assert schedule.next_delay(*LINEAR[2]) == pytest.approx(53 / 3 - (53 / 3) / 27)  # nothing learned
+    for low, high in [(1.30, 1.32), (1.32, 1.34), (1.31, 1.35)]:
+        memory.add(key, low, high)
+    assert schedule.next_delay(*LINEAR[2]) == pytest.approx(START + memory.window(key)[0] * SPAN - 19.0)  # type: ignore[index]
+
+
+def test_one_reading_past_the_end_it_allows_goes_to_the_tail_not_half_second_polls() -> None:
+    schedule = PollSchedule(XAI, rng=no_jitter)
+    assert schedule.next_delay(30.0, 99.0) == pytest.approx(0.5)       # 99 % at 30 s: the end within 0.3 s
+    assert schedule.next_delay(30.5, 99.0) == pytest.approx(0.5)
+    overdue = 31.5 - (30.0 + 30.0 / 99.0)
+    assert schedule.next_delay(31.5, 99.0) == pytest.approx(1.5 + 1.5 * overdue / (0.4 * (30.0 + 30.0 / 99.0)))
+    assert schedule.phase == "progress tail"
+
+
+# (case, observations [(low, high)], expected window)
+RATIO_MEMORY = [
+    ("fewer than three: nothing", [(1.3, 1.4), (1.3, 1.4)], None),
+    ("three: 10th and 90th percentile of the midpoints", [(1.30, 1.32), (1.32, 1.34), (1.20, 1.40)],
+     (1.302, 1.326)),
+    # midpoints 1.30, 1.31, 1.33: median 1.31, spread max(0.024, 10 % of 1.31): 2.95 counts as 1.703
+    # (unclamped, the 90th percentile would be 2.46)
+    ("a wild fourth is clamped to three spreads of the median", [(1.30, 1.32), (1.32, 1.34), (1.20, 1.40),
+                                                                   (2.9, 3.0)], (1.303, 1.33 + 0.7 * 0.373)),
+    ("every ratio is clamped to 0.5-3", [(9.0, 9.0), (0.0, 0.1), (1.0, 1.0)], (0.6, 2.6)),
+]
+
+
+@pytest.mark.parametrize(("case", "observations", "expected"), RATIO_MEMORY, ids=[row[0] for row in RATIO_MEMORY])
+def test_ratio_memory_is_bounded_quantiles(case: str, observations: list[tuple[float, float]],
+                                           expected: tuple[float, float] | None) -> None:
+    memory = RatioMemory()
+    key = ("xai", "http://x", "grok-video", 6.0, "480p")
+    for low, high in observations:
+        memory.add(key, low, high)
+    window = memory.window(key)
+    if expected is None:
+        assert window is None
+    else:
+        assert window == pytest.approx(expected, abs=1e-4)
+    memory.clear()
+    assert memory.window(key) is None
 
 
 def test_slow_start_never_buys_a_long_sleep() -> None:
@@ -153,6 +297,10 @@ def test_policy_table_is_public_and_overridable(monkeypatch: pytest.MonkeyPatch)
         poll_policy("xai", min_interval=-1.0)
 
 
+def constant(value: tuple[float, float] | None) -> Callable[[], tuple[float, float] | None]:
+    return lambda: value
+
+
 def _random_history(rng: random.Random, prior: PollingPrior) -> tuple[list[tuple[float, float | None]], float]:
     """A plausible history: polls at increasing times, progress None or rising (0 first)."""
     t, readings = 0.0, []
@@ -179,8 +327,10 @@ def test_properties_hold_on_random_histories(provider: str) -> None:
         readings = [(t * scale, p) for t, p in readings]
         now *= scale
         deadline = now + rng.uniform(0.0, 400.0) * scale
+        learned = rng.choice([None, (1.0, 1.02), (1.3, 1.35), (0.6, 2.9)])
         schedule = PollSchedule(prior, scale=scale, provider=provider, deadline=deadline,
-                                duration=rng.choice([6.0, 20.0]), rng=rng.random)
+                                duration=rng.choice([6.0, 20.0]), rng=rng.random,
+                                ratios=constant(learned))
         delay = replay(schedule, readings, now)
         assert 0.0 <= delay <= deadline - now + 1e-9             # never sleeps past the deadline
         if delay < deadline - now:
