@@ -224,11 +224,12 @@ class Outcome:
     phases: dict[str, int] = field(default_factory=dict)  # polls per schedule rule that chose them
 
 
-async def run_arm(arm: str, jobs: list[SimJob], server_limits: str, seed: int) -> list[Outcome]:
+async def run_arm(arm: str, jobs: list[SimJob], server_limits: str, seed: int,
+                  learned: tuple[LatencyMemory, RatioMemory] | None = None) -> list[Outcome]:
+    """One arm's burst; `learned`: the session's memories (fresh ones when None)."""
     loop = asyncio.get_running_loop()
     rng = random.Random(seed)
-    memory = LatencyMemory()
-    ratios = RatioMemory()
+    memory, ratios = learned if learned is not None else (LatencyMemory(), RatioMemory())
     limiters = {p: RateLimiter(tuple(get_adapter(p).rate_limits), clock=loop.time) for p in PROVIDERS}
     servers = {p: ServerLimit(((1, 1.0), (60, 60.0)) if p == "xai" else ()) for p in PROVIDERS}
     outcomes: list[Outcome] = []
@@ -288,15 +289,22 @@ async def run_arm(arm: str, jobs: list[SimJob], server_limits: str, seed: int) -
     return outcomes
 
 
-def simulate(family: str, seed: int, per_provider: int, server_limits: str) -> list[Outcome]:
+def simulate(family: str, seed: int, per_provider: int, server_limits: str, warm: bool = False) -> list[Outcome]:
+    """Every arm on the same burst of jobs. `warm`: each arm first runs another burst of the
+    family (not measured), as a session that has already seen such jobs."""
     jobs = make_jobs(family, seed, per_provider)
     results: list[Outcome] = []
     for k, arm in enumerate(ARMS):
-        loop = VirtualLoop()
-        try:
-            results += loop.run_until_complete(run_arm(arm, jobs, server_limits, seed * 31 + k))
-        finally:
-            loop.close()
+        learned = (LatencyMemory(), RatioMemory())
+        bursts = [(make_jobs(family, seed + 10**6, per_provider), False)] if warm else []
+        for burst, measured in [*bursts, (jobs, True)]:
+            loop = VirtualLoop()
+            try:
+                outcomes = loop.run_until_complete(run_arm(arm, burst, server_limits, seed * 31 + k, learned))
+            finally:
+                loop.close()
+            if measured:
+                results += outcomes
     return results
 
 
@@ -389,7 +397,8 @@ def run_simulation(args: argparse.Namespace) -> int:
         seeds = [random.SystemRandom().randrange(1, 10**6) for _ in range(args.seeds)]
     out = print
     out(f"simulation: {args.jobs} jobs per provider at once, families {', '.join(families)}, "
-        f"seeds {seeds}, server limits on {args.server_limits}")
+        f"seeds {seeds}, server limits on {args.server_limits}"
+        + (", after a first burst of the family (--warm)" if args.warm else ""))
     report: dict[str, Any] = {"seeds": seeds, "families": {}}
     misses: list[str] = []
     everything: list[Outcome] = []
@@ -397,7 +406,7 @@ def run_simulation(args: argparse.Namespace) -> int:
     for family in families:
         outcomes: list[Outcome] = []
         for seed in seeds:
-            outcomes += simulate(family, seed, args.jobs, args.server_limits)
+            outcomes += simulate(family, seed, args.jobs, args.server_limits, args.warm)
         everything += outcomes
         table = summarize(outcomes)
         print_family(f"{family} ({len(seeds)} seeds x {args.jobs * len(PROVIDERS)} jobs)", table, out)
@@ -481,6 +490,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--server-limits", choices=("submits", "all"), default="submits",
                         help="which xAI requests the emulated server holds to 1/s and 60/min")
     parser.add_argument("--phases", action="store_true", help="also break the adaptive polls down by rule")
+    parser.add_argument("--warm", action="store_true",
+                        help="measure a second burst, after one that taught the session's memories")
     parser.add_argument("--json", type=Path, help="also write the tables here")
     parser.add_argument("--real", action="store_true", help="real HTTP against the sandbox instead")
     parser.add_argument("--scale", type=float, default=1.0, help="--real only: time scale")

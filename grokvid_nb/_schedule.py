@@ -464,6 +464,11 @@ class PollSchedule:
         if predicted is None or predicted.eta - predicted.start <= 0:
             return None
         span = predicted.eta - predicted.start
+        if self.phase == "aim learned":
+            # found done by the poll aimed at the learned range: it ended before the aim, how
+            # long before is unknown. Counted as one scan step before (the midpoint of the
+            # whole gap would drag the range far down on one job aimed a little late)
+            pending = max(pending, done - LEARNED_SPACING_S * self.scale)
         return (max(pending, predicted.start) - predicted.start) / span, (done - predicted.start) / span
 
     def _learned_window(self) -> tuple[Prediction, float, float] | None:
