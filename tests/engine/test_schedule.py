@@ -137,6 +137,14 @@ def test_end_ratio_is_running_time_over_the_predicted_running_time(case: str, pe
     assert schedule.end_ratio(pending, done) == pytest.approx(expected)
 
 
+def test_a_job_found_done_by_the_learned_aim_counts_as_ending_one_step_before_it() -> None:
+    schedule = PollSchedule(XAI, rng=no_jitter, ratios=constant(STALL))
+    assert replay(schedule, LINEAR, 19.0) == pytest.approx(LOW - 19.0)
+    assert schedule.phase == "aim learned"
+    # still running at 19 s, done at the aimed poll: not the midpoint of 19 s..LOW
+    assert schedule.end_ratio(19.0, LOW) == pytest.approx(((LOW - LEARNED_SPACING_S - START) / SPAN, STALL[0]))
+
+
 def test_no_end_ratio_without_a_prediction() -> None:
     schedule = PollSchedule(XAI, rng=no_jitter)
     schedule.next_delay(10.0, 20.0)
