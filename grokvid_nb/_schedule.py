@@ -16,7 +16,9 @@ since submit) plus what the provider documents and what earlier jobs took. Chose
    every second or so. Read at each decision, so a burst learns from its first jobs.
 2. No progress: a completion window (the documented range for the clip, widened, never
    narrowed, by completion times learned in this session) is scanned with a spacing that
-   tightens as the window runs out (the chance to finish in the next second grows).
+   tightens as the window runs out (the chance to finish in the next second grows). Where
+   no progress figure can come back (`PollingPrior.progress` False), nothing is looked at
+   the window's very start: the scan begins one step into it.
 3. Overdue (past the predicted end or the window): polls stay a few seconds apart while the
    job is late by less than the typical spread, then back off to the documented interval
    (`PollingPrior.interval`) and at most `cap`.
@@ -68,7 +70,7 @@ PROGRESS_TAIL_START_S = 1.5
 TOP_PROGRESS = 99.0
 #: inside an end range learned from earlier jobs' progress (`RatioMemory`): spacing
 #: sqrt(2 x C x time left in the range), at least the shortest step
-LEARNED_SPACING_S = 0.8
+LEARNED_SPACING_S = 0.6
 LEARNED_SCAN_COST_S = 0.1
 #: the learned range is used once earlier jobs ran at least this much longer than their
 #: progress predicted (its low end): below that the readings' own prediction is the aim
@@ -390,8 +392,14 @@ class PollSchedule:
             step = min(max(QUEUED_STEP_S * scale, 0.25 * elapsed), 2 * self._interval())
             return max(step, min(low - elapsed, self._interval()))
         if elapsed < low - MIN_SPACING_S * scale:
+            delay = low - elapsed
+            if not self.prior.progress:
+                # a look at the window's very start can show nothing (the documented range
+                # says none is done yet, and no progress figure comes back): the scan starts
+                # as if that look had been made
+                delay += self._scan(low, low, high)
             self.priority, self.phase = EXPLORE, "to window"
-            return low - elapsed
+            return delay
         return self._scan(elapsed, low, high)
 
     def _scan(self, elapsed: float, low: float, high: float) -> float:
