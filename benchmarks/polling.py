@@ -7,7 +7,8 @@ waiting). A job's loop mirrors `Job._poll_until_done`: ask the schedule for a de
 acquire the account's limiter with the poll's priority, poll, learn from a 429. 20 jobs per
 provider are submitted at once; every arm sees the same jobs, with its own key:
 
-- adaptive:  the engine's schedule (XingChaoYiQing at its default 30 s politeness minimum);
+- adaptive:  the engine's schedule (XingChaoYiQing at its default 30 s politeness minimum), its
+             latency memory and end ratios learned as `Job` learns them (per arm and burst);
 - fixed-5s:  the loop the provider pages teach (every 5 s, no politeness);
 - reference: first poll at the documented first-poll time, then aim at the end predicted by the
              last two progress readings, else every 2.5 s (half the documented 5 s interval).
@@ -27,6 +28,8 @@ whole-second Retry-After. Latency families (each provider's documented range lo-
     python benchmarks/polling.py --family all             # every family, 2 fresh seeds each
     python benchmarks/polling.py --family stall --seed 7  # one family, fixed seeds (7, 8)
     python benchmarks/polling.py --seed 345765,542529     # repeat a recorded run
+    python benchmarks/polling.py --phases                 # + adaptive polls per job by schedule rule
+    python benchmarks/polling.py --warm                   # measure a burst after one of the family
     python benchmarks/polling.py --real --scale 0.1       # real HTTP against the sandbox
 """
 
