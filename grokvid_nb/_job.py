@@ -703,6 +703,7 @@ class Job:
                                 provider=self.provider, duration=self.request.duration,
                                 ratios=lambda: end_ratios.window(key))
         start = self._started_mono if self._started_mono is not None else time.monotonic()
+        attached = self._started_mono is None  # re-attached to a task submitted elsewhere
         if self._started_mono is None:
             self._started_mono = start
         hint: float | None = None
@@ -759,8 +760,9 @@ class Job:
             self.last_status = status
             changed = status.state is not self.state or status.progress != self.progress
             if status.state.terminal:
-                if status.state is State.SUCCEEDED and not self.reused:
-                    # how this end related to what the progress predicted, for later jobs
+                if status.state is State.SUCCEEDED and not self.reused and not attached:
+                    # how this end related to what the progress predicted, for later jobs (not
+                    # for a re-attached task: its readings start mid-run, on another clock)
                     learned = schedule.end_ratio(self._last_pending_s or 0.0, time.monotonic() - start)
                     if learned is not None:
                         end_ratios.add(key, *learned)

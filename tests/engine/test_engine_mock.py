@@ -291,3 +291,18 @@ def test_finished_progress_jobs_teach_the_end_ratio_later_jobs_aim_at(monkeypatc
     assert [key for key, _, _ in taught] == [job._memory_key() for job in jobs]
     assert all(low <= high for _, low, high in taught)
     assert end_ratios.window(jobs[0]._memory_key()) is not None  # three seen: later jobs read it
+
+
+def test_a_reattached_task_teaches_no_end_ratio(monkeypatch: pytest.MonkeyPatch) -> None:
+    from grokvid_nb._schedule import end_ratios
+
+    taught: list[object] = []
+    monkeypatch.setattr(end_ratios, "add", lambda key, low, high: taught.append(key))
+    figures = [{"status": "processing", "progress": p} for p in (20, 40, 60, 80, 99)]
+    c = client(Script([], [*figures, DONE]))
+    job = c.start("given up on before its first poll", duration=6)
+    assert job.wait(timeout=0.05).status == "timed_out"  # the task id is kept in the ledger
+    resumed = c.resume()
+    assert [j.task_id for j in resumed] == ["task-1"]
+    assert resumed[0].wait(20).ok
+    assert taught == []  # its readings start mid-run: nothing learned from them
