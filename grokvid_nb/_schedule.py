@@ -226,7 +226,9 @@ class RatioMemory:
     predicted (`PollSchedule.end_ratio`), known as an interval (still running at one poll,
     done at the next) and kept as the interval's midpoint. About 1 where progress is linear
     to the end; 4/3 where it sits at 99 % for the last quarter of the job. The window is the
-    (10th, 90th) percentile, from three observations on. A job found done by the first poll
+    (10th, 90th) percentile, from two observations on: its low end, where polls aim first, is
+    never set by one job alone (with two, it lies a tenth of the way from the lower to the
+    higher, so one job that ran long cannot move the aim). A job found done by the first poll
     aimed at the window (its ratio is only known to be below the window's low end) counts
     with a midpoint below that end, so it pulls the window down instead of dropping out of
     the sample (which would ratchet the window up). Every ratio is clamped to 0.5-3, and
@@ -253,10 +255,10 @@ class RatioMemory:
             del seen[: -self._keep]
 
     def window(self, key: MemoryKey) -> tuple[float, float] | None:
-        """(10th, 90th percentile) of the ratios seen, once three or more were; else None."""
+        """(10th, 90th percentile) of the ratios seen, once two or more were; else None."""
         with self._lock:
             ordered = sorted(self._seen.get(key, ()))
-        if len(ordered) < 3:
+        if len(ordered) < 2:
             return None
         return _quantile(ordered, RATIO_QUANTILES[0]), _quantile(ordered, RATIO_QUANTILES[1])
 

@@ -201,7 +201,9 @@ def test_ratios_are_read_at_each_decision_so_a_burst_learns_from_its_first_jobs(
     for elapsed, progress in LINEAR[:2]:
         schedule.next_delay(elapsed, progress)
     assert schedule.next_delay(*LINEAR[2]) == pytest.approx(53 / 3 - (53 / 3) / 27)  # nothing learned
-    for low, high in [(1.30, 1.32), (1.32, 1.34), (1.31, 1.35)]:
+    memory.add(key, 1.30, 1.32)
+    assert schedule.next_delay(*LINEAR[2]) == pytest.approx(53 / 3 - (53 / 3) / 27)  # one job: not yet
+    for low, high in [(1.32, 1.34), (1.31, 1.35)]:
         memory.add(key, low, high)
     assert schedule.next_delay(*LINEAR[2]) == pytest.approx(START + memory.window(key)[0] * SPAN - 19.0)  # type: ignore[index]
 
@@ -217,7 +219,8 @@ def test_one_reading_past_the_end_it_allows_goes_to_the_tail_not_half_second_pol
 
 # (case, observations [(low, high)], expected window)
 RATIO_MEMORY = [
-    ("fewer than three: nothing", [(1.3, 1.4), (1.3, 1.4)], None),
+    ("one: nothing (one job never sets the aim)", [(1.3, 1.4)], None),
+    ("two: a tenth of the way from the lower", [(1.30, 1.34), (2.0, 2.2)], (1.32 + 0.1 * 0.78, 1.32 + 0.9 * 0.78)),
     ("three: 10th and 90th percentile of the midpoints", [(1.30, 1.32), (1.32, 1.34), (1.20, 1.40)],
      (1.302, 1.326)),
     # midpoints 1.30, 1.31, 1.33: median 1.31, spread max(0.024, 10 % of 1.31): 2.95 counts as 1.703
