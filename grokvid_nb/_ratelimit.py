@@ -29,7 +29,7 @@ import collections
 import hashlib
 import itertools
 import time
-from typing import Callable
+from collections.abc import Callable
 
 __all__ = ["RateLimiter", "limiter_for", "reset_limiters", "URGENT", "ROUTINE", "EXPLORE",
            "SUBMIT", "POLL"]
@@ -126,7 +126,7 @@ class RateLimiter:
                 self._wake.clear()
                 try:  # sleep until the first kind may go, or a new request arrives
                     await asyncio.wait_for(self._wake.wait(), min(waits[w[2]] for w in self._waiters))
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     pass
                 continue
             best = min(ready)  # (priority, arrival order, ...): never compares the futures

@@ -36,8 +36,8 @@ import math
 import os
 import random
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from ._ratelimit import EXPLORE, ROUTINE, URGENT
 from .adapters import PollingPrior
