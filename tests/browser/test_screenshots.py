@@ -15,7 +15,7 @@ import pytest
 from .conftest import ROOT, JupyterLab, Tab, artifact_dir, open_tab
 from .pages import copy_demo, open_notebook, run_all, screenshot
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.longrun]  # every demo notebook: ~100 s
 
 DEMOS = sorted(p.name for p in (ROOT / "notebooks").glob("*.ipynb"))
 THEMES = {"light": "JupyterLab Light", "dark": "JupyterLab Dark"}

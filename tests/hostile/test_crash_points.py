@@ -21,7 +21,7 @@ import pytest
 from grokvid_nb._ledger import Ledger
 from grokvid_nb.sandbox import Sandbox, SandboxConfig
 
-pytestmark = [pytest.mark.timeout(150), pytest.mark.slow]
+pytestmark = [pytest.mark.timeout(150), pytest.mark.longrun]  # four SIGKILL drills: ~30 s
 N = 3
 KEY = "sk-crash-0123456789abcdef"
 

@@ -118,6 +118,7 @@ def test_nest_asyncio_installed_kernel(mode: str, tmp_path: Path,
 
 
 @pytest.mark.timeout(600)
+@pytest.mark.longrun  # builds a venv with the other ipykernel major: ~50 s
 @pytest.mark.parametrize("mode", ["nbclient", "queued"])
 def test_nest_asyncio_other_ipykernel_major(mode: str, tmp_path: Path,
                                             other_kernel: tuple[str, str, dict[str, str]],

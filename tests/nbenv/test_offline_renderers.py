@@ -25,7 +25,7 @@ from nbclient import NotebookClient
 
 from .kernels import kernel_env
 
-pytestmark = [pytest.mark.kernel, pytest.mark.slow]
+pytestmark = [pytest.mark.kernel, pytest.mark.longrun]  # runs every demo notebook: ~40 s
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMOS = ["01_quickstart.ipynb", "02_compare.ipynb", "03_form.ipynb"]
