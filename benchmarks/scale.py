@@ -137,6 +137,44 @@ def cpu_s() -> float:
     return times.user + times.system
 
 
+class EngineProfiler:
+    """cProfile on the engine thread for the run, when `GROKVID_SCALE_PROFILE` is `cpu:N` (the
+    thread's CPU time) or `wall:N` (wall time: shows where the loop blocks); prints the top N
+    functions by own time and the share per package to stderr."""
+
+    def __init__(self, spec: str) -> None:
+        self.prof = None
+        if not spec:
+            return
+        import cProfile
+
+        from grokvid_nb import _loop
+
+        clock, _, top = spec.partition(":")
+        self.top = int(top or 30)
+        self.prof = cProfile.Profile(time.thread_time if clock == "cpu" else time.perf_counter)
+
+        async def on() -> None:
+            self.prof.enable()
+
+        _loop.run_sync(on())
+
+    def report(self, out: Any) -> None:
+        if self.prof is None:
+            return
+
+        from grokvid_nb import _loop
+
+        async def off() -> None:
+            self.prof.disable()
+
+        _loop.run_sync(off())
+        sys.path.insert(0, str(ROOT / "benchmarks"))
+        from http_cpu import profile_text
+
+        print(profile_text(self.prof, self.top), file=out)
+
+
 def child_grokvid(url: str, n: int, scale: float, seed: int) -> dict[str, Any]:
     os.environ["GROKVID_TIME_SCALE"] = str(scale)
     os.environ["GROKVID_HOME"] = tempfile.mkdtemp(prefix="grokvid-scale-")
@@ -145,14 +183,25 @@ def child_grokvid(url: str, n: int, scale: float, seed: int) -> dict[str, Any]:
     jobs_plan = plan(n, seed)
     clients = {p: gv.Client(p, api_key="bench", base_url=url) for p in PROVIDERS}
     clients["xai"].http()  # warm imports the engine does lazily (not part of the run)
+    profiler = EngineProfiler(os.environ.get("GROKVID_SCALE_PROFILE", ""))
+    from grokvid_nb import _loop
+
+    async def engine_cpu() -> float:
+        return time.thread_time()
+
     sampler = Sampler()
     cpu0, wall0, t0 = cpu_s(), time.time(), time.monotonic()
+    engine0, main0 = _loop.run_sync(engine_cpu()), time.thread_time()
     jobs = [clients[p].start(prompt, reuse=False) for p, prompt, _ in jobs_plan]
+    start_cpu = time.thread_time() - main0
     for job in jobs:
         job.wait(timeout=600)
     wall = time.monotonic() - t0
     cpu = cpu_s() - cpu0
+    engine = _loop.run_sync(engine_cpu()) - engine0
+    main = time.thread_time() - main0
     growth = sampler.stop()
+    profiler.report(sys.stderr)
     ledger = clients["xai"].ledger
     accepted = {row.job_id: row.accepted_at for row in ledger.all()}
     ends = [accepted[job.job_id] + lat * scale for job, (_, _, lat) in zip(jobs, jobs_plan)
@@ -162,6 +211,8 @@ def child_grokvid(url: str, n: int, scale: float, seed: int) -> dict[str, Any]:
     return {"ok": sum(job.state.value == "succeeded" for job in jobs), "n": n, "wall": wall, "submits": submits,
             "ideal": max(ends) - wall0 if ends else float("nan"), "cpu": cpu, "polls": polls,
             "requests": polls + n, "mem_mb": growth,
+            "threads": {"engine": engine, "main (start)": start_cpu, "main (rest)": main - start_cpu,
+                        "others": cpu - engine - main},
             "states": dict(sorted({s: sum(j.state.value == s for j in jobs) for s in
                                    {j.state.value for j in jobs}}.items()))}
 
@@ -238,6 +289,8 @@ def fanout(args: argparse.Namespace) -> int:
             if out.returncode != 0:
                 print(out.stderr[-3000:])
                 return 1
+            if os.environ.get("GROKVID_SCALE_PROFILE"):
+                print(f"---- profile of the {arm} arm's engine thread ----\n{out.stderr}")
             rows[arm] = json.loads(out.stdout.strip().splitlines()[-1])
     print(header)
     print("-" * len(header))
@@ -245,6 +298,8 @@ def fanout(args: argparse.Namespace) -> int:
         print(f"{arm:<9} {r['ok']:>5}/{r['n']:<5} {r['submits']:>9.2f} {r['wall']:>7.2f} {r['ideal']:>8.2f} "
               f"{r['wall'] / r['ideal']:>10.3f} {r['cpu']:>6.2f} {1000 * r['cpu'] / r['requests']:>10.3f} "
               f"{r['mem_mb']:>8.1f} {r['polls'] / r['n']:>14.2f}")
+        if r.get("threads"):
+            print("         CPU s by thread: " + ", ".join(f"{k} {v:.2f}" for k, v in r["threads"].items()))
         if r["states"] and r["ok"] != r["n"]:
             print(f"         states: {r['states']}")
     if {"grokvid", "httpx"} <= rows.keys():  # ratios of the engine over the least a client can do

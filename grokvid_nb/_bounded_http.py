@@ -315,6 +315,25 @@ class BoundedResponse:
             raise
         return self
 
+    async def read_declared(self) -> httpx.Response | None:
+        """The response read whole, if it came off a connection httpcore framed (its
+        `network_stream` extension) with a plain body (no Content-Encoding, no Transfer-Encoding)
+        that declares a Content-Length within the cap; else None (read it with `chunks()`).
+        HTTP/1.1 framing (h11) then stops the read at the declared length, so the cap holds
+        without decoding piece by piece, and the response needs no rebuilding."""
+        response = self.response
+        headers = response.headers
+        declared = headers.get("content-length")
+        if (declared is None or not declared.isdigit() or int(declared) > self.max_bytes
+                or "content-encoding" in headers or "transfer-encoding" in headers
+                or "network_stream" not in response.extensions):
+            return None
+        content = await response.aread()
+        if len(content) > self.max_bytes:  # never with h11's framing; a belt for the cap
+            assert self._budget is not None
+            self._budget.too_large(f"{len(content)} bytes read")
+        return response
+
     async def chunks(self) -> AsyncGenerator[bytes, None]:
         """The decoded body, in pieces of at most 64 KiB, stopped at the cap."""
         budget = self._budget
@@ -356,6 +375,9 @@ async def read_reply(http: httpx.AsyncClient, request: httpx.Request, *, deadlin
     """
     cap = max_reply_bytes() if max_bytes is None else max_bytes
     async with BoundedResponse(http, request, deadline=deadline, max_bytes=cap, source=source) as body:
+        whole = await body.read_declared()  # the usual small JSON reply: no piecewise decoding
+        if whole is not None:
+            return whole
         pieces: list[bytes] = []
         async with aclosing(body.chunks()) as chunks:
             async for piece in chunks:

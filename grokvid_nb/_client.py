@@ -207,16 +207,23 @@ class Client:
         `GROKVID_MAX_REPLY_BYTES`. At most `gate().cap` requests are in flight at once;
         the wait for a slot counts against `deadline` too. `on_send()` runs just before the
         request leaves (after both waits); an exception from it means nothing is sent."""
-        try:  # a wait for the rate limit counts against the deadline too
-            async with asyncio.timeout(None if deadline is None else max(0.0, deadline - time.monotonic())):
-                await self.limiter.acquire(priority, kind)
-        except TimeoutError:
-            raise DeadlineExceededError(f"the deadline passed while waiting for {self.provider}'s "
-                                        "rate limit; nothing was sent", maybe_sent=False) from None
-        async with self.gate().slot(deadline, what=self.provider):
+        # the common case, a free budget and a free slot, costs no timer and no await
+        if not self.limiter.try_acquire(kind):
+            try:  # a wait for the rate limit counts against the deadline too
+                async with asyncio.timeout(None if deadline is None else max(0.0, deadline - time.monotonic())):
+                    await self.limiter.acquire(priority, kind)
+            except TimeoutError:
+                raise DeadlineExceededError(f"the deadline passed while waiting for {self.provider}'s "
+                                            "rate limit; nothing was sent", maybe_sent=False) from None
+        gate = self.gate()
+        if not gate.try_acquire():
+            await gate.acquire(deadline, what=self.provider)
+        try:
             if on_send is not None:  # the last moment before the bytes leave
                 on_send()
             return await read_reply(self.http(), request, deadline=deadline, source=self.provider)
+        finally:
+            gate.release()
 
     def close(self) -> None:
         """Close the HTTP connections (jobs still polling keep their own reference)."""

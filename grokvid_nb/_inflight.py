@@ -66,10 +66,16 @@ class InflightGate:
         """Callers waiting for a slot."""
         return sum(1 for waiter in self._waiters if not waiter.done())
 
-    async def acquire(self, deadline: float | None = None, *, what: str = "the provider") -> None:
-        """Take a slot, waiting in line; `deadline` is a `time.monotonic()` instant."""
+    def try_acquire(self) -> bool:
+        """Take a slot if one is free and nobody waits (no await, no timer); else False."""
         if self._busy < self.cap and not self._waiters:
             self._busy += 1
+            return True
+        return False
+
+    async def acquire(self, deadline: float | None = None, *, what: str = "the provider") -> None:
+        """Take a slot, waiting in line; `deadline` is a `time.monotonic()` instant."""
+        if self.try_acquire():
             return
         waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._waiters.append(waiter)

@@ -91,17 +91,26 @@ class RateLimiter:
         self._sent.append(now)
         if self._limited(kind):
             self._limited_sent.append(now)
+        elif len(self._sent) > 4096:  # unheld polls never reach `_trim` otherwise
+            self._trim(now)
 
     # ---- the API the engine uses --------------------------------------------------------
+    def try_acquire(self, kind: str = SUBMIT) -> bool:
+        """Count one more request of `kind` and return True if it may leave now without
+        waiting (nothing awaited); False when it must wait (then call `acquire`)."""
+        now = self._clock()
+        # an unheld kind never queues behind held ones (polls while only submits are limited)
+        if self._wait_time(now, kind) <= 0 and (not self._waiters or not self._limited(kind)):
+            self._record(kind, now)
+            return True
+        return False
+
     async def acquire(self, priority: float = URGENT, kind: str = SUBMIT) -> None:
         """Wait until one more request of `kind` is allowed, then count it.
 
         Requests that must wait are released best `priority` first (lower is better).
         """
-        now = self._clock()
-        # an unheld kind never queues behind held ones (polls while only submits are limited)
-        if self._wait_time(now, kind) <= 0 and (not self._waiters or not self._limited(kind)):
-            self._record(kind, now)
+        if self.try_acquire(kind):
             return
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._waiters.append((priority, next(self._seq), kind, future))

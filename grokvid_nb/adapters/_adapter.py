@@ -8,6 +8,7 @@ unpriced models live in the engine's catalog (`grokvid_nb._catalog`), not here.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
@@ -20,6 +21,13 @@ from . import _reply, _validate
 from ._spec import ModelSpec, ModeSpec, PollingPrior, allowed_list
 
 __all__ = ["Adapter"]
+
+
+@functools.lru_cache(maxsize=4096)
+def _parsed(url: str) -> httpx.URL:
+    """`httpx.URL(url)`, parsed once per distinct URL: a job polls the same URL again and again,
+    and httpx checks every character of a URL string it parses. `httpx.URL` is immutable."""
+    return httpx.URL(url)
 
 
 class Adapter:
@@ -74,8 +82,8 @@ class Adapter:
         """An `httpx.Request` with auth and, when given, a JSON body."""
         headers = {"Accept": "application/json", **self.auth_headers(key), **(extra_headers or {})}
         if body is None:
-            return httpx.Request(method, url, headers=headers)
-        return httpx.Request(method, url, headers=headers, json=body)
+            return httpx.Request(method, _parsed(url), headers=headers)
+        return httpx.Request(method, _parsed(url), headers=headers, json=body)
 
     # ---- the capability table -----------------------------------------------------------
     def model_spec(self, model: str | None) -> ModelSpec:

@@ -8,6 +8,7 @@ holding `resultUrls`; failures carry `failCode`/`failMsg`. Times are Unix millis
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping
 from typing import Any, ClassVar
@@ -28,6 +29,12 @@ _COMMON: dict[str, Any] = dict(
 )
 _RATIOS = ("1:1", "3:2", "2:3", "16:9", "9:16")
 
+
+
+@functools.lru_cache(maxsize=4096)
+def _status_url(endpoint: str, task_id: str) -> str:
+    """The status URL of a task, its id as the `taskId` query parameter (made once per task)."""
+    return str(httpx.URL(endpoint, params={"taskId": task_id}))
 
 class Apixo(Adapter):
     """Adapter for APIXO's grok-video route."""
@@ -72,8 +79,7 @@ class Apixo(Adapter):
         return task_id
 
     def build_poll(self, task_id: str, base_url: str, key: Secret) -> httpx.Request:
-        url = httpx.URL(self.url(base_url, "/api/v1/statusTask/grok-video"), params={"taskId": task_id})
-        return self.json_request("GET", str(url), key)
+        return self.json_request("GET", _status_url(self.url(base_url, "/api/v1/statusTask/grok-video"), task_id), key)
 
     _STATES = {"processing": State.RUNNING, "pending": State.QUEUED, "queued": State.QUEUED,
                "success": State.SUCCEEDED, "failed": State.FAILED}
