@@ -175,3 +175,20 @@ def test_client_pool_keeps_alive_as_many_connections_as_it_may_open() -> None:
     pool = client.http()._transport._pool  # type: ignore[attr-defined]
     assert pool._max_connections == pool._max_keepalive_connections == client.gate().cap + 4
     client.close()
+
+
+def test_try_acquire_takes_a_free_slot_and_never_overtakes_a_waiter() -> None:
+    async def scenario() -> list[bool]:
+        gate = InflightGate(1)
+        seen = [gate.try_acquire(), gate.try_acquire()]  # the slot, then none left
+        waiter = asyncio.create_task(gate.acquire())
+        await asyncio.sleep(0)
+        gate.release()  # handed to the waiter
+        await waiter
+        gate.release()
+        seen.append(gate.try_acquire())  # free and nobody waiting
+        gate.release()
+        assert (gate.busy, gate.waiting) == (0, 0)
+        return seen
+
+    assert asyncio.run(scenario()) == [True, False, True]

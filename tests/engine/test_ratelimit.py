@@ -110,3 +110,24 @@ async def test_a_held_kind_does_not_block_a_free_one_behind_it() -> None:
     await asyncio.wait_for(limiter.acquire(EXPLORE, POLL), 1.0)  # goes past the held submit
     assert not submit.done()
     submit.cancel()
+
+
+async def test_try_acquire_counts_only_what_may_leave_now() -> None:
+    clock = Clock()
+    limiter = RateLimiter(((1, 1.0),), clock=clock)
+    assert limiter.try_acquire(SUBMIT) is True
+    assert limiter.try_acquire(SUBMIT) is False  # the budget is spent: nothing counted
+    assert len(limiter._limited_sent) == 1
+    assert limiter.try_acquire(POLL) is True  # polls are not held until one is refused
+    clock.now = 1.0
+    assert limiter.try_acquire(SUBMIT) is True
+
+
+def test_unheld_polls_do_not_pile_up() -> None:
+    clock = Clock()
+    limiter = RateLimiter((), clock=clock)
+    for i in range(20_000):
+        clock.now = i * 0.01  # 100 polls a second, for 200 s
+        assert limiter.try_acquire(POLL) is True
+    assert len(limiter._sent) <= 4096 + 1
+    assert limiter._sent[-1] == pytest.approx(199.99)

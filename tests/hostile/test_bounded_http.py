@@ -301,3 +301,33 @@ async def test_in_process_transport_bodies_are_capped_too() -> None:
         with pytest.raises(ReplyTooLargeError, match="cap of 100 bytes"):
             await bh.read_reply(http, http.build_request("GET", "http://t/?n=101"),
                                 deadline=time.monotonic() + 5, max_bytes=100, source="mock")
+
+
+# ---- the whole-read path for small plain replies ----------------------------------------------
+async def test_small_plain_reply_is_read_whole_and_encoded_one_piecewise(hostile: HostileServer) -> None:
+    doc = {"status": "processing", "progress": 40}
+    plain = hostile.route("/plain", reply(json.dumps(doc).encode()))
+    packed = hostile.route("/gzip", reply(gzip.compress(json.dumps(doc).encode()),
+                                          headers={"Content-Encoding": "gzip"}))
+    whole = await _read(plain)
+    assert whole.json() == doc
+    # the response httpx read (its connection's stream still named) is returned as it came
+    assert "network_stream" in whole.extensions
+    assert whole.headers["content-length"] == str(len(json.dumps(doc)))
+    rebuilt = await _read(packed)
+    assert rebuilt.json() == doc and "network_stream" not in rebuilt.extensions
+    assert "content-encoding" not in rebuilt.headers
+
+
+async def test_whole_read_stops_at_the_declared_length(hostile: HostileServer) -> None:
+    # 5,000 bytes follow a Content-Length of 10: the framing ends the body at 10
+    url = hostile.route("/liar", reply(b'{"a": 123}' + b"x" * 5000, headers={"Content-Length": "10"}))
+    response = await _read(url, max_bytes=64)
+    assert response.content == b'{"a": 123}'
+
+
+async def test_whole_read_refuses_a_declared_length_over_the_cap(hostile: HostileServer) -> None:
+    url = hostile.route("/big", reply(b"y" * 65))
+    assert (await _read(url, max_bytes=65)).content == b"y" * 65
+    with pytest.raises(ReplyTooLargeError):
+        await _read(url, max_bytes=64)
