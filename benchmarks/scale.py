@@ -13,7 +13,11 @@ fanout: the sandbox runs in ANOTHER process (`python -m grokvid_nb.sandbox --por
 each with a latency drawn in its provider's documented range (`[sandbox:latency=X]`, so the
 slowest job is known) are started at once from a fresh client process per arm:
 
-- grokvid: `gv.Client(p, base_url=...).start(...)` for every job, then `job.result()`;
+- grokvid: `gv.Client(p, base_url=...).start(...)` for every job, then `job.result()`, with
+           `GROKVID_KEEP_LOCAL=0` (the baseline downloads nothing either); `grokvid+keep` also
+           keeps a local copy of every clip (the notebook default; the sandbox then encodes one
+           clip per job, which costs the emulator far more than the client), `grokvid@N` caps
+           the requests in flight per client at N (`GROKVID_MAX_IN_FLIGHT`);
 - httpx:   the same adapters (build/parse) on bare `httpx.AsyncClient` + asyncio, 20 requests
            in flight, every job polling at a fixed 5 s (scaled), retrying 429s: the least a
            client can do for the same jobs, without schedule, ledger, limiter or threads.
@@ -21,7 +25,9 @@ slowest job is known) are started at once from a fresh client process per arm:
 Reported per arm: success count, the time until the last submit was answered, wall time (first
 submit to last job seen done) against the ideal (the last job's true end: its accepted time +
 its latency; the slowest latency is 240 provider seconds, 240 x scale), client CPU (user+sys of the
-client process) per request, peak RSS growth over the run, status requests per job.
+client process) per request (submits + status requests + downloads), CPU seconds by thread,
+peak RSS growth over the run, status requests per job. `GROKVID_SCALE_PROFILE=cpu:N` (or
+`wall:N`) also prints a cProfile of the engine thread: share by package and the top N functions.
 """
 
 from __future__ import annotations
@@ -207,10 +213,11 @@ def child_grokvid(url: str, n: int, scale: float, seed: int) -> dict[str, Any]:
     ends = [accepted[job.job_id] + lat * scale for job, (_, _, lat) in zip(jobs, jobs_plan)
             if accepted.get(job.job_id)]
     polls = sum(job.polls for job in jobs)
+    downloads = sum(job.local_path is not None for job in jobs)
     submits = max(v for v in accepted.values() if v) - wall0
     return {"ok": sum(job.state.value == "succeeded" for job in jobs), "n": n, "wall": wall, "submits": submits,
             "ideal": max(ends) - wall0 if ends else float("nan"), "cpu": cpu, "polls": polls,
-            "requests": polls + n, "mem_mb": growth,
+            "requests": polls + n + downloads, "downloads": downloads, "mem_mb": growth,
             "threads": {"engine": engine, "main (start)": start_cpu, "main (rest)": main - start_cpu,
                         "others": cpu - engine - main},
             "states": dict(sorted({s: sum(j.state.value == s for j in jobs) for s in
@@ -439,8 +446,11 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] == "_child":
         arm, url, n, scale, seed = argv[1:6]
-        if arm.startswith("grokvid@"):  # another in-flight cap
-            os.environ["GROKVID_MAX_IN_FLIGHT"] = arm.split("@")[1]
+        # the baseline downloads nothing: neither does the grokvid arm, unless it is "+keep"
+        # (a kept local copy of every clip, the default in a notebook)
+        os.environ["GROKVID_KEEP_LOCAL"] = "1" if "+keep" in arm else "0"
+        if "@" in arm:  # another in-flight cap
+            os.environ["GROKVID_MAX_IN_FLIGHT"] = arm.split("@")[1].split("+")[0]
         child = child_grokvid if arm.startswith("grokvid") else child_httpx
         print(json.dumps(child(url, int(n), float(scale), int(seed))))
         return 0

@@ -44,7 +44,7 @@ DEFAULT_DEADLINE_S = 1800.0
 #: The scaled default never drops below this: Retry-After waits are real seconds.
 MIN_DEFAULT_DEADLINE_S = 120.0
 _SANDBOX_KEY = "sandbox-key"
-#: connections beyond the in-flight cap, for downloads
+#: result downloads one client runs at once, on connections of their own
 _DOWNLOAD_CONNECTIONS = 4
 
 # one Job object per ledger row in this process, so reuse returns the live job
@@ -151,6 +151,8 @@ class Client:
         self.limiter: RateLimiter = limiter_for(self.provider, self.endpoint, limits, self.key, self.time_scale)
         self._http: httpx.AsyncClient | None = None
         self._gate: InflightGate | None = None
+        self._download_http: httpx.AsyncClient | None = None
+        self._download_gate: InflightGate | None = None
 
     def _resolve_base_url(self, base_url: str | None) -> str:
         if base_url is None and self.adapter.base_url_env:
@@ -176,21 +178,40 @@ class Client:
         return f"Client({self.provider!r}, model={self.model!r}, endpoint={where!r})"
 
     # ---- HTTP (engine loop only) --------------------------------------------------------
+    def _new_http(self, size: int) -> httpx.AsyncClient:
+        transport = self._transport_factory() if self._transport_factory else None
+        # Keep-alive equals the maximum: httpcore closes idle connections whenever the pool
+        # holds more than the keep-alive count, busy ones included, which made hundreds of
+        # reconnects under load
+        return httpx.AsyncClient(
+            transport=transport, timeout=httpx.Timeout(30.0, connect=10.0),
+            limits=httpx.Limits(max_connections=size, max_keepalive_connections=size),
+            follow_redirects=False,  # API calls never follow a redirect with our key
+            headers={"User-Agent": "grokvid_nb/0.1"})
+
     def http(self) -> httpx.AsyncClient:
-        """The client's `httpx.AsyncClient` (created on the engine loop on first use)."""
+        """The client's `httpx.AsyncClient` for API requests (created on the engine loop on
+        first use): as many connections as the in-flight cap, since every API request holds a
+        gate slot. httpcore checks each idle pooled connection on every request, so a pool no
+        larger than needed is also a cheaper one."""
         if self._http is None:
-            transport = self._transport_factory() if self._transport_factory else None
-            # every API request holds a gate slot; a few more connections for downloads (not
-            # gated). Keep-alive equals the maximum: httpcore closes idle connections whenever
-            # the pool holds more than the keep-alive count, busy ones included, which made
-            # hundreds of reconnects under load
-            size = self.gate().cap + _DOWNLOAD_CONNECTIONS
-            self._http = httpx.AsyncClient(
-                transport=transport, timeout=httpx.Timeout(30.0, connect=10.0),
-                limits=httpx.Limits(max_connections=size, max_keepalive_connections=size),
-                follow_redirects=False,  # API calls never follow a redirect with our key
-                headers={"User-Agent": "grokvid_nb/0.1"})
+            self._http = self._new_http(self.gate().cap)
         return self._http
+
+    def download_http(self) -> httpx.AsyncClient:
+        """The `httpx.AsyncClient` for result downloads: a pool of its own, so a burst of
+        finished clips never holds a connection a submit or a status poll is waiting for."""
+        if self._download_http is None:
+            self._download_http = self._new_http(_DOWNLOAD_CONNECTIONS)
+        return self._download_http
+
+    def download_gate(self) -> InflightGate:
+        """The cap on this client's downloads at once (`_DOWNLOAD_CONNECTIONS`): the rest wait
+        here in order, within their own deadline, rather than in httpcore's pool (whose
+        30 s pool timeout would fail them)."""
+        if self._download_gate is None:
+            self._download_gate = InflightGate(_DOWNLOAD_CONNECTIONS)
+        return self._download_gate
 
     def gate(self) -> InflightGate:
         """The cap on this client's API requests in flight (`GROKVID_MAX_IN_FLIGHT`, default
@@ -227,9 +248,11 @@ class Client:
 
     def close(self) -> None:
         """Close the HTTP connections (jobs still polling keep their own reference)."""
-        if self._http is not None:
-            http, self._http = self._http, None
-            _loop.run_coroutine(http.aclose())
+        for name in ("_http", "_download_http"):
+            http = getattr(self, name)
+            if http is not None:
+                setattr(self, name, None)
+                _loop.run_coroutine(http.aclose())
 
     # ---- jobs ---------------------------------------------------------------------------
     def validate(self, prompt: str, *, model: str | None = None, mode: str | None = None,

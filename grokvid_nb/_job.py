@@ -20,10 +20,12 @@ from collections.abc import Callable, Generator
 from datetime import UTC
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
+from urllib.parse import urlsplit
 
 import httpx
 
 from . import _args, _loop
+from ._bounded_http import download_timeout_s
 from ._catalog import priced_spec
 from ._download import default_name, download_target, fetch_video
 from ._exceptions import (
@@ -50,6 +52,7 @@ from ._types import JobSnapshot, ResultLink, State, TaskStatus, VideoRequest
 from .adapters._reply import ends_job
 
 if TYPE_CHECKING:
+    from ._inflight import InflightGate
     from ._ledger import Ledger
     from ._ratelimit import RateLimiter
     from ._secrets import Secret
@@ -94,6 +97,10 @@ class JobHost(Protocol):
     keep_local: bool
 
     def http(self) -> httpx.AsyncClient: ...
+
+    def download_http(self) -> httpx.AsyncClient: ...
+
+    def download_gate(self) -> InflightGate: ...
 
     async def send(self, request: httpx.Request, *, deadline: float | None = None,
                    priority: float = ..., kind: str = ...,
@@ -819,7 +826,13 @@ class Job:
             target = download_target(None, self.client.download_dir or self.client.home / "downloads",
                                      default_name(self.provider, self.task_id, self.job_id))
         try:
-            await fetch_video(self.client.http(), url, target)
+            deadline = time.monotonic() + download_timeout_s()  # the wait for a turn counts too
+            gate = self.client.download_gate()
+            await gate.acquire(deadline, what=urlsplit(url).hostname or "the result host")
+            try:
+                await fetch_video(self.client.download_http(), url, target, deadline=deadline)
+            finally:
+                gate.release()
         except DownloadError as exc:
             if exc.status_code not in GONE_STATUSES or not mark_gone:
                 raise

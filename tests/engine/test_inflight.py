@@ -173,7 +173,9 @@ def test_client_send_never_has_more_than_the_cap_in_flight(monkeypatch: pytest.M
 def test_client_pool_keeps_alive_as_many_connections_as_it_may_open() -> None:
     client = gv.Client("apixo", api_key="k", base_url="http://127.0.0.1:9")
     pool = client.http()._transport._pool  # type: ignore[attr-defined]
-    assert pool._max_connections == pool._max_keepalive_connections == client.gate().cap + 4
+    assert pool._max_connections == pool._max_keepalive_connections == client.gate().cap
+    downloads = client.download_http()._transport._pool  # type: ignore[attr-defined]
+    assert downloads._max_connections == downloads._max_keepalive_connections == 4
     client.close()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from pathlib import Path
@@ -132,3 +133,37 @@ def test_each_in_process_sandbox_is_its_own_endpoint() -> None:
         assert second.client.endpoint.endswith(".sandbox.invalid")
     finally:
         gv.use_sandbox(False)
+
+
+def test_downloads_run_four_at_a_time_on_a_pool_of_their_own(tmp_path: Path) -> None:
+    state = {"now": 0, "peak": 0, "served": 0, "tasks": 0}
+    lock = threading.Lock()
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        if request.method == "POST":
+            with lock:
+                state["tasks"] += 1
+                return httpx.Response(200, json={"request_id": f"t-{state['tasks']}"})
+        if request.url.host != "cdn.example":
+            return httpx.Response(200, json=DONE)
+        with lock:
+            state["now"] += 1
+            state["peak"] = max(state["peak"], state["now"])
+        await asyncio.sleep(0.05)
+        with lock:
+            state["now"] -= 1
+            state["served"] += 1
+        return httpx.Response(200, content=b"\x00\x00\x00\x18ftypisom" + b"\x00" * 32,
+                              headers={"content-type": "video/mp4"})
+
+    client = gv.Client("xai", api_key="k", transport=httpx.MockTransport(handler),
+                       download_dir=tmp_path / "clips", keep_local=True)
+    jobs = [client.start(f"clip {i:04d}", reuse=False) for i in range(12)]
+    for job in jobs:
+        job.wait(30)
+    assert [job.local_path is not None for job in jobs] == [True] * 12
+    assert len({job.local_path for job in jobs}) == 12
+    assert (state["served"], state["peak"]) == (12, 4)
+    assert client.download_gate().cap == 4
+    assert client.download_http() is not client.http()
+    client.close()
