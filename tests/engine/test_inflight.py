@@ -132,7 +132,7 @@ def test_a_cancelled_waiter_leaves_the_line_and_a_granted_then_cancelled_one_pas
 
 def test_setting_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("GROKVID_MAX_IN_FLIGHT", raising=False)
-    assert max_in_flight() == DEFAULT_MAX_IN_FLIGHT == 8
+    assert max_in_flight() == DEFAULT_MAX_IN_FLIGHT == 20
     monkeypatch.setenv("GROKVID_MAX_IN_FLIGHT", "7")
     assert max_in_flight() == 7
     for bad in ("0", "-3", "many"):
