@@ -455,7 +455,7 @@ def run_real(args: argparse.Namespace) -> int:
                                             poll_interval=5.0 * args.scale if strategy == "fixed-5s" else None)
                    for p in PROVIDERS for strategy in ("fixed-5s", "adaptive")}
         for i in range(args.jobs):
-            for (p, strategy), client in clients.items():
+            for (_, strategy), client in clients.items():
                 job = client.start(f"benchmark clip {i} [sandbox:succeed]", reuse=False, sample_index=i)
                 job.add_listener(on_change)
                 jobs.append((strategy, job))
