@@ -16,9 +16,10 @@ since submit) plus what the provider documents and what earlier jobs took. Chose
    every second or so. Read at each decision, so a burst learns from its first jobs.
 2. No progress: a completion window (the documented range for the clip, widened, never
    narrowed, by completion times learned in this session) is scanned with a spacing that
-   tightens as the window runs out (the chance to finish in the next second grows). Where
-   no progress figure can come back (`PollingPrior.progress` False), nothing is looked at
-   the window's very start: the scan begins one step into it.
+   tightens as the window runs out (the chance to finish in the next second grows). The
+   first look is at the window's start: "about 40-60 s" lets a job end at or just before
+   40 s (the sandbox's own model puts 6 s clips there), and skipping that look cost a
+   p95 worse than a 5 s loop's (benchmarks/RESULTS.md, family `by_request`).
 3. Overdue (past the predicted end or the window): polls stay a few seconds apart while the
    job is late by less than the typical spread, then back off to the documented interval
    (`PollingPrior.interval`) and at most `cap`.
@@ -394,14 +395,8 @@ class PollSchedule:
             step = min(max(QUEUED_STEP_S * scale, 0.25 * elapsed), 2 * self._interval())
             return max(step, min(low - elapsed, self._interval()))
         if elapsed < low - MIN_SPACING_S * scale:
-            delay = low - elapsed
-            if not self.prior.progress:
-                # a look at the window's very start can show nothing (the documented range
-                # says none is done yet, and no progress figure comes back): the scan starts
-                # as if that look had been made
-                delay += self._scan(low, low, high)
             self.priority, self.phase = EXPLORE, "to window"
-            return delay
+            return low - elapsed
         return self._scan(elapsed, low, high)
 
     def _scan(self, elapsed: float, low: float, high: float) -> float:

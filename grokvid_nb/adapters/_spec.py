@@ -115,13 +115,8 @@ class ModelSpec:
 
 @dataclass(frozen=True)
 class PollingPrior:
-    """What the provider documents about timing, for the polling schedule (unscaled seconds).
-
-    `progress`: whether a running task's status can carry a progress figure (False where the
-    adapter reads none: a poll then shows only "running" or the end).
-    """
+    """What the provider documents about timing, for the polling schedule (unscaled seconds)."""
 
     first_poll: float
     typical: tuple[float, float]
     interval: float = 5.0
-    progress: bool = True

@@ -45,7 +45,7 @@ class Apixo(Adapter):
     env_var = "APIXO_API_KEY"
     default_base_url = "https://api.apixo.ai"
     default_model = "grok-video"
-    polling = PollingPrior(first_poll=30.0, typical=(40.0, 60.0), interval=5.0, progress=False)
+    polling = PollingPrior(first_poll=30.0, typical=(40.0, 60.0), interval=5.0)
     models: ClassVar[Mapping[str, ModelSpec]] = {
         "grok-video": ModelSpec("grok-video", {
             "text-to-video": ModeSpec("text-to-video", aspect_ratios=_RATIOS,

@@ -41,7 +41,7 @@ class Pixazo(Adapter):
     env_var = "PIXAZO_API_KEY"
     default_base_url = "https://gateway.pixazo.ai"
     default_model = "grok-imagine-video"
-    polling = PollingPrior(first_poll=10.0, typical=(15.0, 110.0), interval=5.0, progress=False)
+    polling = PollingPrior(first_poll=10.0, typical=(15.0, 110.0), interval=5.0)
     failure_billing = "charged"
     failure_billing_note = "FAILED is charged; ERROR (a system error) is not"
     models: ClassVar[Mapping[str, ModelSpec]] = {

@@ -27,8 +27,6 @@ from grokvid_nb.adapters import PollingPrior, get_adapter
 APIXO = PollingPrior(first_poll=30.0, typical=(40.0, 60.0), interval=5.0)
 XAI = PollingPrior(first_poll=10.0, typical=(20.0, 60.0), interval=5.0)
 PIXAZO = PollingPrior(first_poll=10.0, typical=(15.0, 110.0), interval=5.0)
-APIXO_NO_FIGURES = PollingPrior(first_poll=30.0, typical=(40.0, 60.0), interval=5.0, progress=False)
-PIXAZO_NO_FIGURES = PollingPrior(first_poll=10.0, typical=(15.0, 110.0), interval=5.0, progress=False)
 
 
 def no_jitter() -> float:
@@ -47,12 +45,8 @@ NO_PROGRESS = [
     ("apixo: documented first poll is near the window, go straight to it", APIXO, None, None, [], 0.0, 40.0, EXPLORE),
     ("pixazo: same", PIXAZO, None, None, [], 0.0, 15.0, EXPLORE),
     ("xai: an early look well before the window", XAI, None, None, [], 0.0, 10.0, EXPLORE),
-    ("apixo without progress figures: no look at the window's very start, one scan step into it",
-     APIXO_NO_FIGURES, None, None, [], 0.0, 40.0 + math.sqrt(2 * 0.3 * 22), EXPLORE),
-    ("pixazo without progress figures: same, the step capped at 4 s", PIXAZO_NO_FIGURES, None, None, [], 0.0,
-     19.0, EXPLORE),
-    ("then the scan goes on as before", APIXO_NO_FIGURES, None, None, [], 40.0 + math.sqrt(13.2),
-     math.sqrt(2 * 0.3 * (22 - math.sqrt(13.2))), ROUTINE),
+    ("then the scan one step after the window's start", APIXO, None, None, [], 40.0,
+     math.sqrt(2 * 0.3 * 22), ROUTINE),
     ("apixo: window opens, spacing sqrt(2*0.3*(20+2))", APIXO, None, None, [], 40.0, math.sqrt(13.2), ROUTINE),
     ("apixo: spacing tightens as the window runs out", APIXO, None, None, [], 58.0, math.sqrt(2.4), ROUTINE),
     ("pixazo: a wide window is capped at 4 s", PIXAZO, None, None, [], 15.0, 4.0, ROUTINE),
@@ -257,10 +251,12 @@ def test_ratio_memory_is_bounded_quantiles(case: str, observations: list[tuple[f
     assert memory.window(key) is None
 
 
-@pytest.mark.parametrize(("provider", "figures"), [("xai", True), ("apixo", False), ("pixazo", False),
-                                                   ("xingchao", True), ("apiinone", True)])
-def test_adapters_say_whether_a_status_can_carry_progress(provider: str, figures: bool) -> None:
-    assert get_adapter(provider).polling.progress is figures
+@pytest.mark.parametrize("provider", ["apixo", "pixazo"])
+def test_the_first_look_is_at_the_window_start_even_without_progress_figures(provider: str) -> None:
+    # the sandbox's own model ends 6 s APIXO clips at 40 s +-8 %: a look only one scan step into
+    # the window found them later than a 5 s loop (benchmarks/polling.py --family by_request)
+    prior = get_adapter(provider).polling
+    assert PollSchedule(prior, rng=no_jitter).next_delay(0.0) == pytest.approx(prior.typical[0])
 
 
 def test_slow_start_never_buys_a_long_sleep() -> None:
