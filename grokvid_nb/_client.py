@@ -215,7 +215,7 @@ class Client:
 
     def gate(self) -> InflightGate:
         """The cap on this client's API requests in flight (`GROKVID_MAX_IN_FLIGHT`, default
-        8), first come first served (`_inflight`)."""
+        20), first come first served (`_inflight`)."""
         if self._gate is None:
             self._gate = InflightGate(max_in_flight())
         return self._gate

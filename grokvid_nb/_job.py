@@ -827,12 +827,8 @@ class Job:
                                      default_name(self.provider, self.task_id, self.job_id))
         try:
             deadline = time.monotonic() + download_timeout_s()  # the wait for a turn counts too
-            gate = self.client.download_gate()
-            await gate.acquire(deadline, what=urlsplit(url).hostname or "the result host")
-            try:
+            async with self.client.download_gate().slot(deadline, what=urlsplit(url).hostname or "the result host"):
                 await fetch_video(self.client.download_http(), url, target, deadline=deadline)
-            finally:
-                gate.release()
         except DownloadError as exc:
             if exc.status_code not in GONE_STATUSES or not mark_gone:
                 raise

@@ -145,18 +145,15 @@ def _source_for(row: Mapping[str, Any], embed: bool | None) -> tuple[str | None,
     job_id = row.get("job_id")
     job = _run.recent_job(job_id) if isinstance(job_id, str) else None
     result = job.result_nowait() if job is not None else None
-    if result is not None and result.ok:
-        source = display.video_source(result, embed)
-        if source.src is None and source.expired:  # "" (not None): never fall back to the dead URL
-            return "", source.note
-        return source.src, source.note
-    kept = result_from_row(row)  # a table from an earlier kernel: the row's expiry and copy
-    if kept is None or kept.video_url is None:
+    live = result is not None and result.ok
+    # else a table from an earlier kernel: the row's URL, its expiry and the kept copy
+    shown = result if live else result_from_row(row)
+    if shown is None or (not live and shown.video_url is None):
         return None, None
-    source = display.video_source(kept, embed)
-    if source.src is None and source.expired:
+    source = display.video_source(shown, embed)
+    if source.src is None and source.expired:  # "" (not None): never fall back to the dead URL
         return "", source.note
-    if source.src == kept.video_url and not display.browser_can_load(kept.video_url):
+    if not live and source.src == shown.video_url and not display.browser_can_load(source.src):
         return None, "this URL cannot be loaded by a browser (in-process sandbox) and its job is gone"
     return source.src, source.note
 

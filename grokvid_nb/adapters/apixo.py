@@ -30,11 +30,11 @@ _COMMON: dict[str, Any] = dict(
 _RATIOS = ("1:1", "3:2", "2:3", "16:9", "9:16")
 
 
-
 @functools.lru_cache(maxsize=4096)
 def _status_url(endpoint: str, task_id: str) -> str:
     """The status URL of a task, its id as the `taskId` query parameter (made once per task)."""
     return str(httpx.URL(endpoint, params={"taskId": task_id}))
+
 
 class Apixo(Adapter):
     """Adapter for APIXO's grok-video route."""
