@@ -128,7 +128,9 @@ Faults (``sb.inject(provider, phase, fault, times=1, retry_after=1)``)
 ``"non_json"`` (200 with an HTML page), ``"drop"`` (connection closed before any reply;
 no task created) and ``"lost_reply"`` (submit only: the task IS created, then the
 connection is dropped). In-process, drops surface as ``httpx.RemoteProtocolError``
-through ``sb.transport()``; under ``sb.serve()`` the socket is really closed.
+through ``sb.transport()``; under ``sb.serve()`` the socket is really closed, once the
+request has been read to its end (else the kernel's RST would make it a "connection reset",
+depending on scheduling), so a client sees ``httpx.RemoteProtocolError`` there too.
 
 Rate limits: xAI allows 1 submit/s and 60/min per key (``RateLimit`` in its
 ``ProviderProfile``; windows in real seconds unless ``scale_rate_limits``), others are

@@ -56,6 +56,8 @@ class RequestContext:
 
     def __init__(self) -> None:
         self.drop = False
+        #: the request's last body message (``more_body`` false) or a disconnect has arrived
+        self.request_read = False
 
 
 def drop(request: Request) -> Response:

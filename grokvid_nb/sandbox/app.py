@@ -20,7 +20,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from ._apiinone import ApiInOneEmulator
 from ._apixo import ApixoEmulator
@@ -38,6 +38,10 @@ __all__ = ["Sandbox", "SandboxTransport", "SyncSandboxTransport"]
 
 T = TypeVar("T")
 
+#: How long a dropped connection waits for the rest of its request before closing anyway
+#: (a client that never sends its announced body must not hold the server forever).
+DROP_READ_TIMEOUT_S = 10.0
+
 
 class _SandboxStarlette(Starlette):
     """Starlette plus the outermost layer that realises connection drops."""
@@ -53,24 +57,43 @@ class _SandboxStarlette(Starlette):
         ctx = RequestContext()
         scope[CTX_KEY] = ctx
 
+        async def tracked_receive() -> Message:
+            message = await receive()
+            if message["type"] != "http.request" or not message.get("more_body", False):
+                ctx.request_read = True
+            return message
+
         async def guarded_send(message: Any) -> None:
             if not ctx.drop:
                 await send(message)
 
-        await super().__call__(scope, receive, guarded_send)
+        await super().__call__(scope, tracked_receive, guarded_send)
         if ctx.drop:
-            await self._drop(scope)
+            await self._drop(scope, ctx, tracked_receive)
 
-    async def _drop(self, scope: Scope) -> None:
+    async def _drop(self, scope: Scope, ctx: RequestContext, receive: Receive) -> None:
         key = conn_key(scope.get("server"), scope.get("client"))
         transport = self._transports.get(key) if key else None
         if transport is None:
             # In-process (or an unknown server): let the transport wrapper translate it.
             raise SandboxDrop("connection dropped by an injected fault")
+        # A drop fires before the route reads the body. Closing a socket while request bytes
+        # are still unread (or still on their way) makes the kernel answer with RST, which the
+        # client sees as "connection reset" instead of "disconnected without a response", and
+        # how often depends on scheduling. So read the request to its end first.
+        if not ctx.request_read:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(_read_to_end(ctx, receive), DROP_READ_TIMEOUT_S)
         transport.close()
         # Let connection_lost run, so uvicorn sees a disconnect rather than a silent app.
         for _ in range(3):
             await asyncio.sleep(0)
+
+
+async def _read_to_end(ctx: RequestContext, receive: Receive) -> None:
+    """Consume the request's remaining body messages (until ``more_body`` is false)."""
+    while not ctx.request_read:
+        await receive()
 
 
 class SandboxTransport(httpx.AsyncBaseTransport):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import errno
 import json
 import os
@@ -11,6 +12,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -161,3 +163,67 @@ def test_command_line_serves_and_prints_url(tmp_path: Path) -> None:
         proc.terminate()
         proc.wait(10)
     assert json.dumps(index)  # the index is plain JSON
+
+
+class _RecordingTransport:
+    """Stands in for a served connection's asyncio transport: records when it is closed."""
+
+    def __init__(self, received: list[dict[str, Any]]) -> None:
+        self.received = received
+        self.closed_after: int | None = None  # request messages read when close() was called
+
+    def close(self) -> None:
+        self.closed_after = len(self.received)
+
+
+async def _drop_over_asgi(fault: str) -> tuple[_RecordingTransport, list[dict[str, Any]], Sandbox]:
+    """One APIXO submit with ``fault`` injected, its body in two ASGI messages, through the
+    served app with a recorded transport; returns (transport, messages read, sandbox)."""
+    sandbox = Sandbox(SandboxConfig(time_scale=0.005, seed=3))
+    apixo = CASES["apixo"]
+    body = json.dumps(apixo.body).encode()
+    server, peer = ("127.0.0.1", 8765), ("127.0.0.1", 50000)
+    received: list[dict[str, Any]] = []
+    transport = _RecordingTransport(received)
+    sandbox._transports[(server, peer)] = transport  # type: ignore[assignment]
+    parts = [{"type": "http.request", "body": body[:10], "more_body": True},
+             {"type": "http.request", "body": body[10:], "more_body": False}]
+    never = asyncio.Event()
+
+    async def receive() -> dict[str, Any]:
+        if len(received) == len(parts):
+            await never.wait()  # as uvicorn: after the body, receive() waits for a disconnect
+        received.append(parts[len(received)])
+        return received[-1]
+
+    async def send(message: dict[str, Any]) -> None:
+        raise AssertionError(f"a dropped connection sent {message['type']}")
+
+    headers = [(k.lower().encode(), v.encode()) for k, v in apixo.headers.items()]
+    headers += [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
+             "scheme": "http", "path": apixo.submit_path, "raw_path": apixo.submit_path.encode(),
+             "query_string": b"", "root_path": "", "headers": headers, "server": server, "client": peer}
+    sandbox.inject("apixo", "submit", fault)
+    await asyncio.wait_for(sandbox.app(scope, receive, send), 5)
+    return transport, received, sandbox
+
+
+@pytest.mark.timeout(30)
+async def test_a_drop_reads_the_request_to_its_end_before_closing() -> None:
+    """A drop fires before the route reads the body; closing with request bytes unread or
+    still arriving makes the kernel send RST, so under load the client saw "connection reset"
+    (httpx.ReadError) instead of "disconnected without a response". The server now reads the
+    request to its last body message, then closes."""
+    transport, received, sandbox = await _drop_over_asgi("drop")
+    assert transport.closed_after == 2 and len(received) == 2
+    assert sandbox.stats.tasks_created["apixo"] == 0
+
+
+@pytest.mark.timeout(30)
+async def test_a_lost_reply_closes_without_waiting_for_more() -> None:
+    """After ``lost_reply`` the route has read the whole body: the drop closes at once (it
+    does not wait on a receive() that only a disconnect would end)."""
+    transport, received, sandbox = await _drop_over_asgi("lost_reply")
+    assert transport.closed_after == 2 and len(received) == 2
+    assert sandbox.stats.tasks_created["apixo"] == 1
