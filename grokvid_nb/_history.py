@@ -2,8 +2,9 @@
 
 Both read the ledger only (no request leaves) and return pandas DataFrames; `to="x.csv"` or
 `to="x.parquet"` also writes the table (the DataFrame's own `to_csv`/`to_parquet` work too).
-Costs are split the way they are known: `reported` (the provider said), `estimated` (from the
-price table, for a finished job), `possibly_charged` (the estimate of a job that may have been
+Costs are split the way they are known: `reported` (the provider said: the cost it reported, or
+0.0 for a failure its docs say is not charged), `estimated` (from the price table, for a
+finished job), `possibly_charged` (the estimate of a job that may have been
 charged without a result: unknown, timed out, cancelled or still running) and `unknown_price`
 (a count of such jobs whose price is not published: never counted as zero).
 """
@@ -23,7 +24,7 @@ from ._ledger import Ledger, LedgerRow, default_ledger
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["history", "spend", "HISTORY_COLUMNS", "SPEND_COLUMNS", "write_table", "parse_since", "utc_times"]
+__all__ = ["history", "spend", "HISTORY_COLUMNS", "SPEND_COLUMNS", "KNOWN_SOURCES", "write_table", "parse_since", "utc_times"]
 
 #: The columns of `history()`, in order.
 HISTORY_COLUMNS = (
@@ -144,10 +145,15 @@ def history(provider: str | Iterable[str] | None = None, state: str | Iterable[s
     return table(df)  # shown without MathJax: prompts and prices keep their "$"
 
 
+#: `cost_source` values whose amount is known, not estimated: what the provider reported, and
+#: the 0.0 of a failure its docs say is not charged (Pixazo's ERROR).
+KNOWN_SOURCES = ("reported", "not charged")
+
+
 def _classify(row: LedgerRow) -> tuple[str, float]:
     """(bucket, USD) of one job: reported, estimated, possibly_charged, unknown_price or none."""
     if row.cost_usd is not None:
-        return ("reported" if row.cost_source == "reported" else "estimated"), row.cost_usd
+        return ("reported" if row.cost_source in KNOWN_SOURCES else "estimated"), row.cost_usd
     if row.state == "succeeded":
         return "unknown_price", 0.0
     if row.state in MAYBE_CHARGED:
@@ -159,7 +165,8 @@ def _classify(row: LedgerRow) -> tuple[str, float]:
 def spend(provider: str | Iterable[str] | None = None, since: Any = None, *,
           ledger: Ledger | None = None, to: str | Path | None = None) -> pd.DataFrame:
     """What the ledger's jobs cost, one row per (day, provider) (columns `SPEND_COLUMNS`; day
-    is the local calendar day of the request): `reported_usd`, `estimated_usd`,
+    is the local calendar day of the request): `reported_usd` (known amounts: what the provider
+    reported, and the 0.0 of a failure it documents as not charged), `estimated_usd`,
     `possibly_charged_usd` (jobs whose outcome is unknown or unfinished: they may have been
     charged), `unknown_price_jobs` (jobs that may have cost something at an unpublished price,
     counted, never as zero) and `known_usd` (the sum of the three amounts). `df.attrs["totals"]`

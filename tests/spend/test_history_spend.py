@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 
 import grokvid_nb as gv
-from grokvid_nb._history import HISTORY_COLUMNS, SPEND_COLUMNS
-from grokvid_nb._ledger import default_ledger
+from grokvid_nb._history import HISTORY_COLUMNS, SPEND_COLUMNS, _classify
+from grokvid_nb._ledger import Ledger, default_ledger
 
 
 @pytest.fixture
@@ -137,3 +137,21 @@ def test_cli_generate_and_resume(capsys: pytest.CaptureFixture[str], tmp_path: P
     assert len(gv.history()) == 1
     assert main(["resume"]) == 0
     assert "no unfinished jobs" in capsys.readouterr().out
+
+
+@pytest.mark.timeout(60)
+def test_a_not_charged_failure_is_a_known_zero_not_an_estimate(sandbox: Any) -> None:
+    """Pixazo's ERROR is documented as not charged: its 0.0 is a known amount, so spend() files
+    it with the reported (known) costs, not under `estimated_usd`; the same after the rows are
+    read back from the SQLite file by a fresh `Ledger`."""
+    failed = gv.Client("pixazo").submit("a fox [sandbox:fail=internal]").wait(30)
+    assert (failed.status, failed.cost_usd, failed.cost_source) == (gv.State.FAILED, 0.0, "not charged")
+    paid = gv.Client("pixazo", keep_local=False).submit("a fox").wait(30)
+    assert paid.cost_source == "estimated" and paid.cost_usd is not None
+    reloaded = Ledger(default_ledger().path)  # its own connection to the same file
+    rows = {row.task_id: row for row in reloaded.all()}
+    assert _classify(rows[failed.task_id]) == ("reported", 0.0)
+    assert _classify(rows[paid.task_id]) == ("estimated", paid.cost_usd)
+    for df in (gv.spend(), gv.spend(ledger=reloaded)):
+        assert df[list(SPEND_COLUMNS[1:])].values.tolist() == [
+            ["pixazo", 2, 0.0, round(paid.cost_usd, 6), 0.0, 0, round(paid.cost_usd, 6)]]
