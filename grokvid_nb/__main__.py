@@ -31,7 +31,7 @@ __all__ = ["main", "build_parser", "TABLE_COLUMNS"]
 
 #: Columns `compare` prints (the CSV holds them all).
 TABLE_COLUMNS = ("provider", "model", "sample", "status", "duration", "resolution", "aspect_ratio",
-                 "latency_s", "polls", "cost_usd", "cost_source", "reused", "note")
+                 "latency_s", "polls", "cost_usd", "cost_source", "reused", "spent_usd", "note")
 CLI_SANDBOX_TIME_SCALE = 0.05
 _TIME_SCALE_ENV = "GROKVID_TIME_SCALE"
 

@@ -26,7 +26,8 @@ from ._html import NO_MATH
 __all__ = ["Table", "table", "cell_styles", "UNKNOWN_COLUMNS", "LONG_TEXT"]
 
 #: Columns where an empty cell means "not known" (shown as "unknown", not NaN).
-UNKNOWN_COLUMNS = ("cost_usd", "cost_source", "cost_per_video_s", "estimated_cost_usd", "mean_cost_usd")
+UNKNOWN_COLUMNS = ("cost_usd", "cost_source", "cost_per_video_s", "estimated_cost_usd", "mean_cost_usd",
+                   "spent_usd")
 
 #: A column whose longest value is longer than this wraps; the others never do.
 LONG_TEXT = 48

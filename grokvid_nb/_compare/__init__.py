@@ -72,7 +72,10 @@ def compare(prompt: str, providers: ProvidersSpec = None, repeats: int = 1, *, a
     `aspect_ratio`, `image_urls`, ...). A provider that cannot honour one is skipped (status
     "skipped", reason in `note`) unless `adapt=True`, which uses its nearest allowed value and
     says so in `note`. Repeats are distinct jobs (`sample_index` 0..repeats-1); with
-    `reuse=True` an identical earlier job in the ledger is reused instead of paid again.
+    `reuse=True` an identical earlier job in the ledger is reused instead of paid again: its
+    row keeps the job's `cost_usd` (what that job cost) with `reused` True, a `note` saying so
+    and `spent_usd` 0.0. `spent_usd` is what this call paid for each row (the job's cost for a
+    job it submitted, unknown while that cost is); sum it, not `cost_usd`, for this run's spend.
 
     `image_url`/`image_urls` take what `generate` takes (a URL, data URI, path, `Path`, bytes,
     PIL image, numpy array, FileUpload value): each provider gets a data URI where it accepts
@@ -133,7 +136,10 @@ async def compare_async(prompt: str, providers: ProvidersSpec = None, repeats: i
 def summarize(df: "pd.DataFrame") -> "pd.DataFrame":
     """Per provider and model: `n` jobs run (skipped rows are counted in `skipped` instead),
     `succeeded`, `success_rate`, `median_latency_s` and `p95_latency_s` (successful jobs),
-    `mean_cost_usd`, `cost_per_video_s` (USD per second of video) and `cost_source`."""
+    `mean_cost_usd` (per job), `cost_per_video_s` (USD per second of video), `cost_source`,
+    `reused` (rows that reused an earlier job) and `spent_usd` (what the table's calls paid:
+    reused rows 0.0). A job shown by several rows (tables of two runs concatenated, a sweep
+    whose grid points ask the same request) counts once."""
     return summarize_table(df)
 
 

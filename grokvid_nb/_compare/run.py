@@ -93,10 +93,8 @@ def _row(slot: _Slot, interrupted: bool) -> dict[str, Any]:
         return make_row(snapshot=Snapshot(slot.status, error=slot.error), **common)
     result = job.result_nowait()
     if result is not None:
-        row = make_row(result=result, **common)
         # a reused job may have finished (and built its Result) before it was reused
-        row["reused"] = bool(result.reused or job.reused)
-        return row
+        return make_row(result=result, reused=job.reused, **common)
     note = entry.note
     if interrupted:
         note = "; ".join(n for n in (note, _INTERRUPTED_NOTE.format(state=slot.status)) if n)

@@ -1,5 +1,10 @@
 """The comparison table: its columns, one row per job, and `summarize()`.
 
+`cost_usd` is the job's cost (the contract: `Result.cost_usd`), also on a row that reuses an
+earlier job from the ledger; such a row says `reused` and `note` says nothing was paid again,
+and `spent_usd` is what this call paid for the row (0.0 when reused or nothing was sent), so
+summing `spent_usd` over a re-run does not pay twice. `summarize()` counts each job once.
+
 The URL columns (`url_expires_at`, `url_gone_at`, `url_status`, `local_path`) follow
 `gv.history()`'s rule (`_expiry.url_status`, `_expiry.kept_copy`), so a live table and the ledger's view of the same
 jobs agree, and `gallery()` of a table saved in an earlier kernel knows when its URLs die.
@@ -23,7 +28,7 @@ if TYPE_CHECKING:
     from .._result import Result
 
 __all__ = ["COLUMNS", "TIME_COLUMNS", "Snapshot", "make_row", "frame_of", "result_from_row",
-           "summarize_table", "SUMMARY_COLUMNS"]
+           "summarize_table", "SUMMARY_COLUMNS", "NOT_SENT", "REUSED_NOTE", "paid_here", "spent_now"]
 
 #: Columns of `compare()`'s table, in order: the contract's ten first.
 COLUMNS: tuple[str, ...] = (
@@ -31,15 +36,19 @@ COLUMNS: tuple[str, ...] = (
     "error", "task_id",
     "mode", "sample", "duration", "resolution", "aspect_ratio", "request",
     "queue_s", "generation_s", "video_duration", "cost_per_video_s", "estimated_cost_usd",
-    "reused", "note", "job_id", "url_expires_at", "url_gone_at", "url_status", "local_path",
+    "reused", "spent_usd", "note", "job_id", "url_expires_at", "url_gone_at", "url_status", "local_path",
 )
 #: Columns holding UTC times (epoch seconds in `make_row`, datetimes in the DataFrame).
 TIME_COLUMNS: tuple[str, ...] = ("url_expires_at", "url_gone_at")
 
 SUMMARY_COLUMNS: tuple[str, ...] = (
     "provider", "model", "n", "succeeded", "success_rate", "median_latency_s", "p95_latency_s",
-    "mean_cost_usd", "cost_per_video_s", "cost_source", "skipped",
+    "mean_cost_usd", "cost_per_video_s", "cost_source", "skipped", "reused", "spent_usd",
 )
+#: Statuses of a row whose request was never sent (skipped, not started, could not start).
+NOT_SENT: tuple[str, ...] = ("skipped", "not_started", "error")
+#: What a reused row's `note` says.
+REUSED_NOTE = "reused an earlier job from the ledger: nothing was paid again (spent_usd 0)"
 
 
 @dataclass(frozen=True)
@@ -66,12 +75,32 @@ def _per_second(cost: float | None, seconds: float | None) -> float | None:
     return round(cost / seconds, 6)
 
 
+def paid_here(status: Any, reused: Any) -> bool:
+    """Whether the call that made a row submitted (and so pays for) its job: not when the
+    row reused an earlier job from the ledger, nor when its request was never sent."""
+    return not _truthy(reused) and status not in NOT_SENT
+
+
+def spent_now(status: Any, reused: Any, cost: Any) -> float | None:
+    """What the call that made a row paid for it: the job's cost when it submitted the job
+    (None while unknown: an unknown cost is never counted as zero), else 0.0."""
+    return _finite(cost) if paid_here(status, reused) else 0.0
+
+
+def _truthy(value: Any) -> bool:
+    """A `reused` cell as a bool (a table read back from CSV may hold "True"/"False" text)."""
+    if isinstance(value, str):
+        return value.strip().lower() == "true"
+    return False if value is None or (isinstance(value, float) and math.isnan(value)) else bool(value)
+
+
 def make_row(*, provider: str, model: str | None, mode: str | None,
              params: Mapping[str, Any] | None, sample: int | None, note: str,
              estimated: float | None, result: "Result | None" = None,
-             snapshot: Snapshot | None = None) -> dict[str, Any]:
+             snapshot: Snapshot | None = None, reused: bool = False) -> dict[str, Any]:
     """One row of the table from a finished job's `Result`, or from a `Snapshot` of an
-    unfinished or skipped one. `params` is the request as sent (None: nothing was sent)."""
+    unfinished or skipped one. `params` is the request as sent (None: nothing was sent);
+    `reused` marks a job taken from the ledger (as do the result's and snapshot's own flags)."""
     row: dict[str, Any] = dict.fromkeys(COLUMNS)
     row.update(
         provider=provider, model=model, mode=mode, sample=sample, note=note or "",
@@ -92,7 +121,7 @@ def make_row(*, provider: str, model: str | None, mode: str | None,
             task_id=result.task_id, queue_s=result.queue_s, generation_s=result.generation_s,
             video_duration=result.video_duration,
             cost_per_video_s=_per_second(result.cost_usd, result.video_duration),
-            reused=bool(result.reused), job_id=result.job_id,
+            reused=bool(result.reused or reused), job_id=result.job_id,
             url_expires_at=result.url_expires_at, url_gone_at=result.url_gone_at,
             url_status=url_status(bool(result.video_urls), result.url_expires_at, result.url_gone_at),
             local_path=kept_copy(_local(result)),
@@ -101,7 +130,10 @@ def make_row(*, provider: str, model: str | None, mode: str | None,
             row["request"] = json.dumps(dict(result.params), sort_keys=True, default=str)
     elif snapshot is not None:
         row.update(status=snapshot.status, polls=snapshot.polls, task_id=snapshot.task_id,
-                   reused=snapshot.reused, job_id=snapshot.job_id, error=snapshot.error)
+                   reused=bool(snapshot.reused or reused), job_id=snapshot.job_id, error=snapshot.error)
+    if row["reused"]:
+        row["note"] = "; ".join(n for n in (row["note"], REUSED_NOTE) if n)
+    row["spent_usd"] = spent_now(row["status"], row["reused"], row["cost_usd"])
     return row
 
 
@@ -168,10 +200,41 @@ def _finite(value: Any) -> float | None:
     return number if math.isfinite(number) else None
 
 
+def _one_row_per_job(rows: "pd.DataFrame") -> "pd.DataFrame":
+    """`rows` with each job once: a job shown by several rows (a sweep whose grid points ask
+    the same request, tables of several runs concatenated) keeps its last row, its latest
+    state. Rows without a `job_id` (never sent, or a table without the column) all stay."""
+    if "job_id" not in rows.columns or not len(rows):
+        return rows
+    ids = rows["job_id"]
+    return rows[ids.isna() | ~ids.duplicated(keep="last")]
+
+
+def _spent(rows: "pd.DataFrame") -> float | None:
+    """What the calls that made `rows` paid: each job once, its latest known cost if one of
+    its rows submitted it, 0.0 if every row reused it or sent nothing; None when a job paid
+    here has an unknown cost."""
+    jobs: dict[Any, tuple[bool, float | None]] = {}  # job -> (paid by these calls, latest cost)
+    for i, row in enumerate(rows.to_dict("records")):
+        job = row.get("job_id")
+        key = job if isinstance(job, str) else ("row", i)
+        paid, cost = jobs.get(key, (False, None))
+        known = _finite(row.get("cost_usd"))
+        jobs[key] = (paid or paid_here(row.get("status"), row.get("reused")),
+                     known if known is not None else cost)
+    amounts = [cost if paid else 0.0 for paid, cost in jobs.values()]
+    if any(amount is None for amount in amounts):
+        return None
+    return round(sum(amount for amount in amounts if amount is not None), 6)
+
+
 def summarize_table(df: "pd.DataFrame") -> "pd.DataFrame":
     """Per provider and model: jobs run (`n`, skipped rows not counted), successes, success
     rate, median and p95 latency of the successful jobs, mean known cost, cost per second of
-    video (total known cost / total seconds of those videos), where the costs came from."""
+    video (total known cost / total seconds of those videos), where the costs came from,
+    `reused` (rows that reused an earlier job from the ledger) and `spent_usd` (what the calls
+    that made the table paid: reused rows count 0.0; unknown when a new job's cost is).
+    Each job counts once, however many rows show it."""
     import pandas as pd
 
     missing = {"provider", "model", "status"} - set(df.columns)
@@ -179,13 +242,14 @@ def summarize_table(df: "pd.DataFrame") -> "pd.DataFrame":
         raise ValueError(f"summarize(): not a compare() table (missing columns {sorted(missing)})")
     rows: list[dict[str, Any]] = []
     for (provider, model), group in df.groupby(["provider", "model"], sort=False, dropna=False):
-        ran = group[group["status"] != "skipped"]
+        ran = _one_row_per_job(group[group["status"] != "skipped"])
         ok = ran[ran["status"] == "succeeded"]
         latency = pd.to_numeric(ok.get("latency_s"), errors="coerce").dropna() if len(ok) else pd.Series(dtype=float)
         costs = pd.to_numeric(ran.get("cost_usd"), errors="coerce") if len(ran) else pd.Series(dtype=float)
         seconds = pd.to_numeric(ran.get("video_duration"), errors="coerce") if len(ran) else pd.Series(dtype=float)
         both = costs.notna() & seconds.notna() & (seconds > 0)
         sources = sorted({str(s) for s in ran.get("cost_source", pd.Series(dtype=object)).dropna()})
+        reused = [_truthy(v) for v in group["reused"]] if "reused" in group.columns else []
         rows.append({
             "provider": provider,
             "model": model,
@@ -199,6 +263,8 @@ def summarize_table(df: "pd.DataFrame") -> "pd.DataFrame":
                                  if both.any() else None),
             "cost_source": ", ".join(sources) if sources else ("unknown" if len(ok) else None),
             "skipped": int((group["status"] == "skipped").sum()),
+            "reused": sum(reused),
+            "spent_usd": _spent(group),
         })
     from .._frame import table
 

@@ -13,6 +13,7 @@ import pytest
 
 import grokvid_nb as gv
 from grokvid_nb._client import Client
+from grokvid_nb._compare.table import REUSED_NOTE
 from grokvid_nb.sandbox import ProviderProfile
 
 REQUIRED = ["provider", "model", "status", "latency_s", "polls", "cost_usd", "cost_source",
@@ -148,6 +149,39 @@ def test_second_identical_compare_reuses(sandbox: Any) -> None:
     assert list(second["task_id"]) == list(first["task_id"])
     assert (second["status"] == "succeeded").all()
     assert list(second["cost_usd"]) == list(first["cost_usd"])
+
+
+def test_a_rerun_shows_the_jobs_cost_but_spends_nothing(sandbox: Any) -> None:
+    """cost_usd stays the job's cost (the contract); a reused row says so in `reused` and
+    `note`, `spent_usd` is what the call paid, and summarize() counts each job once."""
+    first = gv.compare("paid once", providers=["xai", "apixo"], repeats=2, progress=False, **SIX_480)
+    second = gv.compare("paid once", providers=["xai", "apixo"], repeats=2, progress=False, **SIX_480)
+    costs = [0.30, 0.30, 0.09, 0.09]
+    assert first["cost_usd"].round(6).tolist() == costs and first["spent_usd"].round(6).tolist() == costs
+    assert second["cost_usd"].round(6).tolist() == costs
+    assert second["spent_usd"].tolist() == [0.0] * 4
+    assert second["note"].tolist() == [REUSED_NOTE] * 4 and first["note"].tolist() == [""] * 4
+    summaries = {"first": gv.summarize(first), "second": gv.summarize(second),
+                 "both": gv.summarize(pd.concat([first, second], ignore_index=True))}
+    shown = {name: s[["provider", "n", "reused", "spent_usd", "mean_cost_usd"]].round(6).values.tolist()
+             for name, s in summaries.items()}
+    assert shown == {"first": [["xai", 2, 0, 0.6, 0.3], ["apixo", 2, 0, 0.18, 0.09]],
+                     "second": [["xai", 2, 2, 0.0, 0.3], ["apixo", 2, 2, 0.0, 0.09]],
+                     "both": [["xai", 2, 2, 0.6, 0.3], ["apixo", 2, 2, 0.18, 0.09]]}
+
+
+def test_a_sweep_that_asks_the_same_request_twice_pays_and_counts_it_once(sandbox: Any) -> None:
+    """Two grid points with the same request: planned as two new jobs (nothing was in the
+    ledger), but the second reuses the first's job: one row paid, the job counted once."""
+    df = gv.sweep("twice the same", providers=["apixo"], grid={"duration": [6, 6]}, progress=False,
+                  resolution="480p", aspect_ratio="16:9")
+    assert df.attrs["estimated_usd"] == pytest.approx(0.18)
+    assert df["job_id"].nunique() == 1 and df["reused"].tolist() == [False, True]
+    assert df["cost_usd"].round(6).tolist() == [0.09, 0.09]
+    assert df["spent_usd"].round(6).tolist() == [0.09, 0.0]
+    summary = gv.summarize(df)
+    assert summary[["n", "succeeded", "reused", "spent_usd"]].values.tolist() == [[1, 1, 1, 0.09]]
+    assert sandbox.stats.submits["apixo"] == 1
 
 
 def test_interrupt_keeps_finished_rows(make_sandbox: Any, monkeypatch: pytest.MonkeyPatch) -> None:

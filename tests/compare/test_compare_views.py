@@ -192,3 +192,22 @@ def test_notebook_reporter_updates_one_display(monkeypatch: pytest.MonkeyPatch) 
     final = handle.updates[0].data
     assert "succeeded" in final and "$0.30 reported" in final and "xai #0" in final
     assert "estimated $0.30" in shown[0].data
+
+
+def test_summarize_spent_counts_each_job_once_and_never_an_unknown_as_zero() -> None:
+    """`spent_usd`: a job submitted here counts its cost once however many rows show it; a
+    reused row (also as CSV text "True") or a skipped one counts 0.0; a new job of unknown cost
+    makes the sum unknown."""
+    df = table([
+        ok("xai", 10.0, 0.30, job_id="a", reused=False),
+        ok("xai", 10.0, 0.30, job_id="a", reused="True"),       # the same job again, reused
+        ok("xai", 12.0, 0.60, job_id="b", reused="True"),       # paid by an earlier run
+        ok("xingchao", 50.0, None, job_id="c", reused=False),   # new, price unknown
+        ok("xingchao", 40.0, 0.25, job_id="d", reused=True),
+        dict(provider="pixazo", model="pixazo-m", status="skipped", note="skipped: 3-10 s"),
+    ])
+    s = gv.summarize(df).set_index("provider")
+    assert s.loc["xai", ["n", "succeeded", "reused", "spent_usd"]].tolist() == [2, 2, 2, 0.30]
+    assert s.loc["xai", "mean_cost_usd"] == pytest.approx(0.45)
+    assert s.loc["xingchao", ["n", "reused"]].tolist() == [2, 1] and pd.isna(s.loc["xingchao", "spent_usd"])
+    assert s.loc["pixazo", ["n", "skipped", "reused", "spent_usd"]].tolist() == [0, 1, 0, 0.0]
