@@ -70,6 +70,8 @@ def test_all_providers_end_to_end_over_http(served: tuple[Sandbox, str]) -> None
 
 
 def test_drop_and_lost_reply_over_a_real_socket(served: tuple[Sandbox, str]) -> None:
+    """A drop is "disconnected without a response" (RemoteProtocolError), whatever the load:
+    the server reads the request to its end before closing (see the ASGI test below)."""
     sandbox, base_url = served
     apixo = CASES["apixo"]
     with httpx.Client(base_url=base_url, timeout=10) as client:
