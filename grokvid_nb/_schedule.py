@@ -9,6 +9,10 @@ since submit) plus what the provider documents and what earlier jobs took. Chose
    end the next poll goes 70 % of the way there (progress is not always linear), near it
    the poll aims just past it. One reading alone never buys a long sleep. A reading at the
    top (99 %) says "nearly done", not how fast the job runs: it is left out of the rate.
+   Before the documented window's start no job ends, so looks there only serve the
+   prediction: a queued job (0 %) is next looked at that start, and after a first running
+   reading the second waits until that start or half the way to the latest end the reading
+   allows, whichever comes first (`one_reading_wait`): a longer base for the rate.
    Learned per kind of job (`RatioMemory`, `end_ratios`): each finished job's running time
    over the running time its progress predicted. Where earlier jobs reliably ran longer
    than predicted (progress sitting at 99 % for a while: the learned range starts 5 % or
@@ -44,7 +48,8 @@ from ._ratelimit import EXPLORE, ROUTINE, URGENT
 from .adapters import PollingPrior
 
 __all__ = ["time_scale", "PollSchedule", "PollPolicy", "POLL_POLICIES", "poll_policy",
-           "LatencyMemory", "MemoryKey", "memory", "Prediction", "RatioMemory", "end_ratios"]
+           "LatencyMemory", "MemoryKey", "memory", "Prediction", "RatioMemory", "end_ratios",
+           "one_reading_wait"]
 
 #: spacing constant of the window scan: spacing = sqrt(2 * C * time left in the window)
 SCAN_COST_S = 0.3
@@ -94,6 +99,21 @@ class Prediction:
     eta: float
     steady: bool
     uncertainty: float
+
+
+def one_reading_wait(elapsed: float, bound: float, window_start: float, step: float, shortest: float) -> float:
+    """Wait after a job's first running progress reading, taken `elapsed` seconds after the
+    submit, when that reading allows the job to end at most `bound` seconds from now.
+
+    Soon (`step`, or the bound if nearer; never under `shortest`), for a second reading that
+    measures the rate. Before the documented window's start, when no job of the kind ends, it
+    waits instead until that start or until half the way to the bound, whichever comes first:
+    the rate is then measured over a longer base (closer to linear, fewer "part way" polls),
+    and a fast job still gets a second reading below the top (99 %)."""
+    wait = max(min(step, bound), shortest)
+    if elapsed < window_start:
+        wait = max(wait, min(0.5 * bound, window_start - elapsed))
+    return wait
 
 
 def time_scale() -> float:
@@ -392,6 +412,9 @@ class PollSchedule:
             # will give the end; look every few seconds, sooner near the window
             # (a long queue is looked at less often: a quarter of the time waited so far)
             self.priority, self.phase = EXPLORE, "queued"
+            if elapsed < low - MIN_SPACING_S * scale:
+                # before the window's start nothing ends: the next look is at that start
+                return low - elapsed
             step = min(max(QUEUED_STEP_S * scale, 0.25 * elapsed), 2 * self._interval())
             return max(step, min(low - elapsed, self._interval()))
         if elapsed < low - MIN_SPACING_S * scale:
@@ -504,7 +527,7 @@ class PollSchedule:
                 spread = max(2.0 * scale, 0.4 * (elapsed + bound - started))
                 return self._progress_tail(-bound, spread)
             self.priority, self.phase = EXPLORE, "one reading"
-            return max(min(TAIL_STEP_S * scale, bound), 0.5 * scale)
+            return one_reading_wait(elapsed, bound, self.window()[0], TAIL_STEP_S * scale, 0.5 * scale)
         running = t_last - (self._queued_at if self._queued_at is not None else 0.0)
         learned = self._learned_window()
         if learned is not None:

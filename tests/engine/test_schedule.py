@@ -19,6 +19,7 @@ from grokvid_nb._schedule import (
     PollSchedule,
     Prediction,
     RatioMemory,
+    one_reading_wait,
     poll_policy,
     time_scale,
 )
@@ -61,9 +62,15 @@ NO_PROGRESS = [
 ]
 
 PROGRESS = [
-    ("queued (0 %): look every 5 s", XAI, [(10.0, 0.0)], 10.0, 5.0, EXPLORE),
+    ("queued (0 %) before the 20 s window: the next look at its start", XAI, [(10.0, 0.0)], 10.0, 10.0, EXPLORE),
+    ("queued (0 %) in the window: look every 5 s", XAI, [(10.0, 0.0), (20.0, 0.0)], 20.0, 5.0, EXPLORE),
     ("long queue: a quarter of the wait, at most twice the interval", XAI, [(10.0, 0.0), (36.0, 0.0)], 36.0, 9.0, EXPLORE),
-    ("one reading: the next soon (3 s), never a long sleep on it", XAI, [(10.0, 20.0)], 10.0, 3.0, EXPLORE),
+    ("one reading before the window (20 % at 10 s, end by 50 s): the next at the window's start",
+     XAI, [(10.0, 20.0)], 10.0, 10.0, EXPLORE),
+    ("one reading before the window, a fast job (60 % at 10 s, end by 16.7 s): half way to that end",
+     XAI, [(10.0, 60.0)], 10.0, (40 / 6) / 2, EXPLORE),
+    ("one reading in the window: the next soon (3 s), never a long sleep on it", XAI, [(25.0, 20.0)], 25.0, 3.0,
+     EXPLORE),
     ("one high reading after a 0 %: at most the bound it implies", XAI, [(5.0, 0.0), (10.0, 95.0)], 10.0, 0.5, EXPLORE),
     ("two readings, not yet linear: at most half the running time", XAI,
      [(10.0, 20.0), (13.0, 29.0)], 13.0, 6.5, EXPLORE),
@@ -76,6 +83,26 @@ PROGRESS = [
     ("stalled at 99 % past the predicted end: short steps", XAI, [(10.0, 50.0), (20.0, 99.0)], 25.0,
      1.5 + 1.5 * (25.0 - (20 + 1 / 4.9)) / (0.4 * (20 + 1 / 4.9)), URGENT),
 ]
+
+
+# (case, elapsed, bound, window start, step, shortest, expected): the wait after a first running reading
+ONE_READING_WAITS = [
+    ("in the window: the step (3 s)", 25.0, 40.0, 20.0, 3.0, 0.5, 3.0),
+    ("in the window, the bound nearer: the bound", 25.0, 2.0, 20.0, 3.0, 0.5, 2.0),
+    ("in the window, the bound very near: never under the shortest", 25.0, 0.2, 20.0, 3.0, 0.5, 0.5),
+    ("before the window: until its start", 10.0, 40.0, 20.0, 3.0, 0.5, 10.0),
+    ("before the window, a fast job: half way to the bound", 10.0, 12.0, 20.0, 3.0, 0.5, 6.0),
+    ("before the window, the bound very near: the step rule still holds", 10.0, 4.0, 20.0, 3.0, 0.5, 3.0),
+    ("just before the window: never less than the step rule", 19.5, 40.0, 20.0, 3.0, 0.5, 3.0),
+    ("time scale 0.05: the same shape", 0.5, 2.0, 1.0, 0.15, 0.025, 0.5),
+]
+
+
+@pytest.mark.parametrize(("case", "elapsed", "bound", "start", "step", "shortest", "expected"), ONE_READING_WAITS,
+                         ids=[row[0] for row in ONE_READING_WAITS])
+def test_one_reading_wait_uses_the_time_before_the_window(case: str, elapsed: float, bound: float, start: float,
+                                                          step: float, shortest: float, expected: float) -> None:
+    assert one_reading_wait(elapsed, bound, start, step, shortest) == pytest.approx(expected)
 
 
 @pytest.mark.parametrize(("case", "prior", "provider", "clip", "readings", "now", "expected", "priority"),
