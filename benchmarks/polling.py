@@ -32,6 +32,7 @@ whole-second Retry-After. Latency families (each provider's documented range lo-
     python benchmarks/polling.py --seed 345765,542529     # repeat a recorded run
     python benchmarks/polling.py --phases                 # + adaptive polls per job by schedule rule
     python benchmarks/polling.py --warm                   # measure a burst after one of the family
+    python benchmarks/polling.py --paired --seed 1 --seeds 40  # compare two versions job by job
     python benchmarks/polling.py --real --scale 0.1       # real HTTP against the sandbox
 """
 
@@ -246,8 +247,10 @@ class Outcome:
 
 
 async def run_arm(arm: str, jobs: list[SimJob], server_limits: str, seed: int,
-                  learned: tuple[LatencyMemory, RatioMemory] | None = None) -> list[Outcome]:
-    """One arm's burst; `learned`: the session's memories (fresh ones when None)."""
+                  learned: tuple[LatencyMemory, RatioMemory] | None = None,
+                  paired: bool = False) -> list[Outcome]:
+    """One arm's burst; `learned`: the session's memories (fresh ones when None); `paired`:
+    each job draws its schedule's jitter from its own stream (see `--paired`)."""
     loop = asyncio.get_running_loop()
     rng = random.Random(seed)
     memory, ratios = learned if learned is not None else (LatencyMemory(), RatioMemory())
@@ -267,7 +270,8 @@ async def run_arm(arm: str, jobs: list[SimJob], server_limits: str, seed: int,
             await asyncio.sleep(max(refused, min(30.0, 2 ** attempt) * (0.5 + rng.random() / 2)))
             attempt += 1
         start = loop.time()
-        schedule = make_schedule(arm, job, memory, ratios, rng)
+        own = random.Random(f"{job.provider}-{job.index}-{job.latency!r}") if paired else rng
+        schedule = make_schedule(arm, job, memory, ratios, own)
         progress: float | None = None
         hint: float | None = None
         errors = polls = refusals = 0
@@ -310,9 +314,11 @@ async def run_arm(arm: str, jobs: list[SimJob], server_limits: str, seed: int,
     return outcomes
 
 
-def simulate(family: str, seed: int, per_provider: int, server_limits: str, warm: bool = False) -> list[Outcome]:
+def simulate(family: str, seed: int, per_provider: int, server_limits: str, warm: bool = False,
+             paired: bool = False) -> list[Outcome]:
     """Every arm on the same burst of jobs. `warm`: each arm first runs another burst of the
-    family (not measured), as a session that has already seen such jobs."""
+    family (not measured), as a session that has already seen such jobs; `paired`: per-job
+    jitter streams (`--paired`)."""
     jobs = make_jobs(family, seed, per_provider)
     results: list[Outcome] = []
     for k, arm in enumerate(ARMS):
@@ -321,7 +327,7 @@ def simulate(family: str, seed: int, per_provider: int, server_limits: str, warm
         for burst, measured in [*bursts, (jobs, True)]:
             loop = VirtualLoop()
             try:
-                outcomes = loop.run_until_complete(run_arm(arm, burst, server_limits, seed * 31 + k, learned))
+                outcomes = loop.run_until_complete(run_arm(arm, burst, server_limits, seed * 31 + k, learned, paired))
             finally:
                 loop.close()
             if measured:
@@ -419,7 +425,8 @@ def run_simulation(args: argparse.Namespace) -> int:
     out = print
     out(f"simulation: {args.jobs} jobs per provider at once, families {', '.join(families)}, "
         f"seeds {seeds}, server limits on {args.server_limits}"
-        + (", after a first burst of the family (--warm)" if args.warm else ""))
+        + (", after a first burst of the family (--warm)" if args.warm else "")
+        + (", per-job jitter streams (--paired)" if args.paired else ""))
     report: dict[str, Any] = {"seeds": seeds, "families": {}}
     misses: list[str] = []
     everything: list[Outcome] = []
@@ -427,7 +434,7 @@ def run_simulation(args: argparse.Namespace) -> int:
     for family in families:
         outcomes: list[Outcome] = []
         for seed in seeds:
-            outcomes += simulate(family, seed, args.jobs, args.server_limits, args.warm)
+            outcomes += simulate(family, seed, args.jobs, args.server_limits, args.warm, args.paired)
         everything += outcomes
         table = summarize(outcomes)
         print_family(f"{family} ({len(seeds)} seeds x {args.jobs * len(PROVIDERS)} jobs)", table, out)
@@ -514,6 +521,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--server-limits", choices=("submits", "all"), default="submits",
                         help="which xAI requests the emulated server holds to 1/s and 60/min")
     parser.add_argument("--phases", action="store_true", help="also break the adaptive polls down by rule")
+    parser.add_argument("--paired", action="store_true",
+                        help="each job draws its jitter from its own stream, so two schedule versions see the "
+                             "same jitter per job (for comparing versions; the recorded runs share one stream)")
     parser.add_argument("--warm", action="store_true",
                         help="measure a second burst, after one that taught the session's memories")
     parser.add_argument("--json", type=Path, help="also write the tables here")
