@@ -142,6 +142,9 @@ def child_httpx(url: str, inflight: int, count: int, profile: int, shared: bool)
         if shared:
             one = httpx.AsyncClient(limits=limits, timeout=30.0)
             return {p: one for p in PROVIDERS}
+        if os.environ.get("HTTP_CPU_TRANSPORT") == "aiohttp":
+            from httpx_aiohttp import AiohttpTransport
+            return {p: httpx.AsyncClient(transport=AiohttpTransport(limits=limits), timeout=30.0) for p in PROVIDERS}
         return {p: httpx.AsyncClient(limits=limits, timeout=30.0) for p in PROVIDERS}
 
     clients = loop.run_until_complete(setup())

@@ -51,6 +51,7 @@ __all__ = [
     "DEFAULT_MAX_REPLY_BYTES",
     "DEFAULT_MAX_DOWNLOAD_BYTES",
     "DEFAULT_DOWNLOAD_TIMEOUT_S",
+    "FRAMED",
     "max_reply_bytes",
     "max_download_bytes",
     "download_timeout_s",
@@ -64,6 +65,9 @@ DEFAULT_MAX_REPLY_BYTES = 1 << 20
 DEFAULT_MAX_DOWNLOAD_BYTES = 500 << 20
 DEFAULT_DOWNLOAD_TIMEOUT_S = 900.0
 ACCEPT_ENCODING = "gzip, deflate"
+#: response extension set by a transport whose HTTP/1.1 parser frames the body (ours, see
+#: `_aiohttp_transport`; httpcore's responses say so with `network_stream`)
+FRAMED = "grokvid.framed"
 #: the most decoded bytes produced from one step of the decompressor
 PIECE = 64 * 1024
 
@@ -316,17 +320,17 @@ class BoundedResponse:
         return self
 
     async def read_declared(self) -> httpx.Response | None:
-        """The response read whole, if it came off a connection httpcore framed (its
-        `network_stream` extension) with a plain body (no Content-Encoding, no Transfer-Encoding)
+        """The response read whole, if it came off a connection whose HTTP/1.1 parser framed it
+        (httpcore's `network_stream` extension, or our transport's `FRAMED`) with a plain body (no Content-Encoding, no Transfer-Encoding)
         that declares a Content-Length within the cap; else None (read it with `chunks()`).
-        HTTP/1.1 framing (h11) then stops the read at the declared length, so the cap holds
+        HTTP/1.1 framing (h11, llhttp) then stops the read at the declared length, so the cap holds
         without decoding piece by piece, and the response needs no rebuilding."""
         response = self.response
         headers = response.headers
         declared = headers.get("content-length")
         if (declared is None or not declared.isdigit() or int(declared) > self.max_bytes
                 or "content-encoding" in headers or "transfer-encoding" in headers
-                or "network_stream" not in response.extensions):
+                or not (FRAMED in response.extensions or "network_stream" in response.extensions)):
             return None
         content = await response.aread()
         if len(content) > self.max_bytes:  # never with h11's framing; a belt for the cap

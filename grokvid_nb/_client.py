@@ -52,6 +52,28 @@ _live_jobs: "WeakValueDictionary[str, Job]" = WeakValueDictionary()
 _live_lock = threading.Lock()
 
 
+#: `GROKVID_HTTP_BACKEND` values: who carries the engine's requests to a real endpoint
+HTTP_BACKENDS = ("aiohttp", "httpcore")
+
+
+def http_backend() -> str:
+    """`GROKVID_HTTP_BACKEND`: `aiohttp` (the default; see `_aiohttp_transport` for why) or
+    `httpcore` (httpx's own transport)."""
+    backend = os.environ.get("GROKVID_HTTP_BACKEND", "").strip().lower() or HTTP_BACKENDS[0]
+    if backend not in HTTP_BACKENDS:
+        raise ConfigurationError(f"GROKVID_HTTP_BACKEND={backend!r} is not one of: {', '.join(HTTP_BACKENDS)}")
+    return backend
+
+
+def wire_transport(backend: str, size: int) -> httpx.AsyncBaseTransport | None:
+    """The transport of a pool of `size` connections to a real endpoint (None: httpx's own)."""
+    if backend == "httpcore":
+        return None
+    from ._aiohttp_transport import AiohttpTransport  # aiohttp loads only once a real request goes
+
+    return AiohttpTransport(max_connections=size)
+
+
 def live_job(job_id: str) -> Job | None:
     """The `Job` object this process holds for a ledger job id, if it is still referenced."""
     with _live_lock:
@@ -133,6 +155,7 @@ class Client:
             self._transport_factory = lambda: transport
         self.endpoint = self._resolve_base_url(base_url)
         self.key = self._resolve_key(api_key)
+        self._backend = http_backend()
         self.poll_interval = poll_interval
         # in-process sandbox: poll on the emulator's clock, so a sped-up demo stays quick
         self.time_scale = scale if scale is not None else time_scale()
@@ -179,7 +202,7 @@ class Client:
 
     # ---- HTTP (engine loop only) --------------------------------------------------------
     def _new_http(self, size: int) -> httpx.AsyncClient:
-        transport = self._transport_factory() if self._transport_factory else None
+        transport = self._transport_factory() if self._transport_factory else wire_transport(self._backend, size)
         # Keep-alive equals the maximum: httpcore closes idle connections whenever the pool
         # holds more than the keep-alive count, busy ones included, which made hundreds of
         # reconnects under load

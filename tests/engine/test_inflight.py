@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 import grokvid_nb as gv
+from grokvid_nb._aiohttp_transport import AiohttpTransport
 from grokvid_nb._exceptions import DeadlineExceededError
 from grokvid_nb._inflight import DEFAULT_MAX_IN_FLIGHT, InflightGate, max_in_flight
 from grokvid_nb._loop import run_sync
@@ -170,12 +171,24 @@ def test_client_send_never_has_more_than_the_cap_in_flight(monkeypatch: pytest.M
     client.close()
 
 
-def test_client_pool_keeps_alive_as_many_connections_as_it_may_open() -> None:
+def test_client_pool_keeps_alive_as_many_connections_as_it_may_open(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GROKVID_HTTP_BACKEND", "httpcore")
     client = gv.Client("apixo", api_key="k", base_url="http://127.0.0.1:9")
     pool = client.http()._transport._pool  # type: ignore[attr-defined]
     assert pool._max_connections == pool._max_keepalive_connections == client.gate().cap
     downloads = client.download_http()._transport._pool  # type: ignore[attr-defined]
     assert downloads._max_connections == downloads._max_keepalive_connections == 4
+    client.close()
+
+
+def test_client_wire_opens_as_many_connections_as_its_gate_lets_through() -> None:
+    client = gv.Client("apixo", api_key="k", base_url="http://127.0.0.1:9")
+    wire = client.http()._transport  # type: ignore[attr-defined]
+    assert isinstance(wire, AiohttpTransport)
+    assert wire.max_connections == client.gate().cap
+    downloads = client.download_http()._transport  # type: ignore[attr-defined]
+    assert isinstance(downloads, AiohttpTransport)
+    assert downloads.max_connections == 4
     client.close()
 
 

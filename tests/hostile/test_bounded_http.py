@@ -5,16 +5,19 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import inspect
 import io
 import json
 import time
 import tracemalloc
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
 from grokvid_nb import _bounded_http as bh
+from grokvid_nb._aiohttp_transport import AiohttpTransport
 from grokvid_nb._exceptions import (
     ConfigurationError,
     DeadlineExceededError,
@@ -45,8 +48,27 @@ CAP = 2 * MiB
 PATIENT = httpx.Timeout(30.0, connect=5.0)
 
 
+#: the wire under every async test against the hostile server: httpx's own (httpcore) and the
+#: engine's default (aiohttp); the extension each puts on a response it framed
+WIRES = {"httpcore": "network_stream", "aiohttp": bh.FRAMED}
+_wire = {"name": "httpcore"}
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "hostile" in metafunc.fixturenames and inspect.iscoroutinefunction(metafunc.function):
+        metafunc.parametrize("wire", list(WIRES), indirect=True)
+
+
+@pytest.fixture(autouse=True)
+def wire(request: pytest.FixtureRequest) -> Iterator[str]:
+    _wire["name"] = getattr(request, "param", "httpcore")
+    yield _wire["name"]
+    _wire["name"] = "httpcore"
+
+
 def _client() -> httpx.AsyncClient:
-    return httpx.AsyncClient(timeout=PATIENT)
+    transport = AiohttpTransport(max_connections=10) if _wire["name"] == "aiohttp" else None
+    return httpx.AsyncClient(timeout=PATIENT, transport=transport)
 
 
 async def _read(url: str, *, deadline_s: float = 10.0, max_bytes: int = MiB) -> httpx.Response:
@@ -304,7 +326,7 @@ async def test_in_process_transport_bodies_are_capped_too() -> None:
 
 
 # ---- the whole-read path for small plain replies ----------------------------------------------
-async def test_small_plain_reply_is_read_whole_and_encoded_one_piecewise(hostile: HostileServer) -> None:
+async def test_small_plain_reply_is_read_whole_and_encoded_one_piecewise(hostile: HostileServer, wire: str) -> None:
     doc = {"status": "processing", "progress": 40}
     plain = hostile.route("/plain", reply(json.dumps(doc).encode()))
     packed = hostile.route("/gzip", reply(gzip.compress(json.dumps(doc).encode()),
@@ -312,18 +334,25 @@ async def test_small_plain_reply_is_read_whole_and_encoded_one_piecewise(hostile
     whole = await _read(plain)
     assert whole.json() == doc
     # the response httpx read (its connection's stream still named) is returned as it came
-    assert "network_stream" in whole.extensions
+    assert WIRES[wire] in whole.extensions
     assert whole.headers["content-length"] == str(len(json.dumps(doc)))
     rebuilt = await _read(packed)
-    assert rebuilt.json() == doc and "network_stream" not in rebuilt.extensions
+    assert rebuilt.json() == doc and WIRES[wire] not in rebuilt.extensions
     assert "content-encoding" not in rebuilt.headers
 
 
-async def test_whole_read_stops_at_the_declared_length(hostile: HostileServer) -> None:
-    # 5,000 bytes follow a Content-Length of 10: the framing ends the body at 10
+async def test_whole_read_stops_at_the_declared_length(hostile: HostileServer, wire: str) -> None:
+    # 5,000 bytes follow a Content-Length of 10: h11's framing ends the body at 10, llhttp
+    # (aiohttp) refuses the reply as malformed; neither reads past the declared length
     url = hostile.route("/liar", reply(b'{"a": 123}' + b"x" * 5000, headers={"Content-Length": "10"}))
-    response = await _read(url, max_bytes=64)
-    assert response.content == b'{"a": 123}'
+    if wire == "httpcore":
+        response = await _read(url, max_bytes=64)
+        assert response.content == b'{"a": 123}'
+        return
+    with pytest.raises(httpx.RemoteProtocolError) as info:
+        await _read(url, max_bytes=64)
+    assert str(info.value).startswith("ClientResponseError: 400, message='Data after `Connection: close`")
+    assert len(str(info.value)) == 300
 
 
 async def test_whole_read_refuses_a_declared_length_over_the_cap(hostile: HostileServer) -> None:

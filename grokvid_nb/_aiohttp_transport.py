@@ -1,0 +1,189 @@
+"""The engine's wire: an httpx transport that sends over aiohttp.
+
+Why: the engine keeps httpx's API everywhere (requests built by the sans-IO adapters,
+`httpx.Response`, `MockTransport` and the in-process sandbox in tests, proxies from the
+environment, which httpx mounts on its own transports), but its default transport (httpcore on
+anyio) costs about 1.3 ms of client CPU per status request on a 2-core machine, ten times the
+socket work, and most of a thousand-job fan-out's CPU. aiohttp, asyncio-native with a C HTTP
+parser, does the same requests for about 0.35 ms (`benchmarks/http_cpu.py`).
+
+Rules kept here, because the engine's money and deadline rules depend on them:
+
+- Errors map to httpx's by *when* they happened (`httpx_error`, a pure table): an error before
+  a connection existed (refused, DNS, TLS, connect timeout) is `ConnectError`/`ConnectTimeout`,
+  which `_submit_rules.NOT_SENT` lets a submit retry; anything later (reset, disconnect, a
+  broken or unreadable reply, read timeout) is a read or protocol error, after which a submit
+  is never resent. aiohttp itself retries a dropped keep-alive connection only for idempotent
+  methods, so a POST is never sent twice by it.
+- The request's `trace` extension hears httpcore's event names, so `_bounded_http` can tell
+  whether a request whose deadline expired may have left: `connection.acquire.started` before
+  a connection is sought, `http11.send_request_headers.started` once one is ready.
+- Responses carry the `FRAMED` extension: the body is framed by the HTTP/1.1 parser (it stops at
+  a declared Content-Length), which is what lets `_bounded_http` read a small reply whole.
+- The request goes out as httpx built it (URL as encoded, headers, body; aiohttp adds only
+  Host and Content-Length). No cookies are kept (httpx's client owns cookies), no redirects
+  are followed, no body is decompressed (the bounded reader decodes under its cap).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+import weakref
+from collections.abc import AsyncIterator, Awaitable, Callable
+from types import SimpleNamespace
+from typing import Any
+
+import aiohttp
+import httpx
+from multidict import CIMultiDict
+from yarl import URL
+
+from ._bounded_http import FRAMED
+
+__all__ = ["MESSAGE_CHARS", "AiohttpTransport", "httpx_error"]
+
+_CHUNK = 64 * 1024
+#: headers aiohttp would add on its own: only what httpx built is sent
+_NOT_OURS = ("User-Agent", "Accept", "Accept-Encoding", "Content-Type")
+#: the longest message of a mapped error
+MESSAGE_CHARS = 300
+
+Trace = Callable[[str, dict[str, Any]], Awaitable[None]]
+
+# (aiohttp error, httpx error): the first match wins, so subclasses come before their bases
+_ERRORS: tuple[tuple[type[BaseException], type[httpx.TransportError]], ...] = (
+    (aiohttp.ConnectionTimeoutError, httpx.ConnectTimeout),  # waiting for or opening a connection
+    (aiohttp.ClientConnectorError, httpx.ConnectError),  # refused, DNS, TLS, proxy: nothing sent
+    (aiohttp.NonHttpUrlClientError, httpx.UnsupportedProtocol),
+    (aiohttp.InvalidURL, httpx.UnsupportedProtocol),
+    (aiohttp.SocketTimeoutError, httpx.ReadTimeout),
+    (aiohttp.ServerTimeoutError, httpx.ReadTimeout),
+    (aiohttp.ServerDisconnectedError, httpx.RemoteProtocolError),
+    (aiohttp.ClientPayloadError, httpx.RemoteProtocolError),  # body cut short or badly framed
+    (aiohttp.ClientResponseError, httpx.RemoteProtocolError),  # a reply the parser refused
+    (aiohttp.ClientOSError, httpx.ReadError),  # reset or broken pipe on a live connection
+    (aiohttp.ClientError, httpx.TransportError),  # anything else: assume the request left
+)
+
+
+def httpx_error(exc: BaseException) -> httpx.TransportError | None:
+    """The httpx error for aiohttp's `exc` (None if `exc` is not aiohttp's): a connect-stage
+    error only where nothing can have been sent. The message is cut to `MESSAGE_CHARS`
+    (aiohttp's parser errors quote the bytes it refused, which a hostile server controls)."""
+    for source, target in _ERRORS:
+        if isinstance(exc, source):
+            text = f"{type(exc).__name__}: {exc}"
+            if len(text) > MESSAGE_CHARS:
+                text = text[:MESSAGE_CHARS - 1] + "…"
+            return target(text)
+    return None
+
+
+def _traced_session_config() -> aiohttp.TraceConfig:
+    config = aiohttp.TraceConfig(trace_config_ctx_factory=SimpleNamespace)
+
+    async def connection_ready(session: aiohttp.ClientSession, context: SimpleNamespace, params: Any) -> None:
+        trace: Trace | None = context.trace_request_ctx
+        if trace is not None:
+            await trace("http11.send_request_headers.started", {})
+
+    config.on_connection_create_end.append(connection_ready)
+    config.on_connection_reuseconn.append(connection_ready)
+    return config
+
+
+class _Body(httpx.AsyncByteStream):
+    """The raw body of an aiohttp response, as httpx reads it; errors mapped."""
+
+    def __init__(self, response: aiohttp.ClientResponse) -> None:
+        self._response = response
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        try:
+            async for chunk in self._response.content.iter_chunked(_CHUNK):
+                yield chunk
+        except aiohttp.ClientError as exc:
+            raise _mapped(exc) from exc
+
+    async def aclose(self) -> None:
+        # back to the pool when the body was read to its end, else the connection is closed
+        self._response.release()
+
+
+def _mapped(exc: aiohttp.ClientError) -> httpx.TransportError:
+    error = httpx_error(exc)
+    assert error is not None  # every aiohttp.ClientError has a row
+    return error
+
+
+def _close_unclosed(session: aiohttp.ClientSession, loop: asyncio.AbstractEventLoop) -> None:
+    """Close a session its owner forgot (garbage collected or still open at exit), on its own
+    loop: aiohttp would otherwise report "Unclosed client session" into the notebook."""
+    if session.closed or loop.is_closed():
+        return
+    try:
+        running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+    except RuntimeError:
+        running = None
+    if running is loop:
+        loop.create_task(session.close())
+    elif loop.is_running():  # the engine's loop thread: wait briefly, so exit does not cut it off
+        try:
+            asyncio.run_coroutine_threadsafe(session.close(), loop).result(timeout=2.0)
+        except Exception:  # noqa: BLE001 - a best-effort close, never an error of its own
+            pass
+
+
+class AiohttpTransport(httpx.AsyncBaseTransport):
+    """An `httpx.AsyncBaseTransport` over one `aiohttp.ClientSession` (created on first use,
+    on the loop that uses it): at most `max_connections` connections, kept alive for
+    `keepalive_s` seconds when idle. Certificates are checked as httpx checks them. A transport
+    dropped or still open at exit closes its connections on its loop."""
+
+    def __init__(self, *, max_connections: int, keepalive_s: float = 5.0,
+                 ssl_context: ssl.SSLContext | None = None) -> None:
+        self.max_connections = max_connections
+        self.keepalive_s = keepalive_s
+        self._ssl = ssl_context
+        self._session: aiohttp.ClientSession | None = None
+
+    def _new_session(self) -> aiohttp.ClientSession:
+        connector = aiohttp.TCPConnector(
+            limit=self.max_connections, limit_per_host=0, keepalive_timeout=self.keepalive_s,
+            ssl=self._ssl if self._ssl is not None else httpx.create_ssl_context())
+        return aiohttp.ClientSession(
+            connector=connector, cookie_jar=aiohttp.DummyCookieJar(), auto_decompress=False,
+            trust_env=False, trace_configs=[_traced_session_config()], skip_auto_headers=_NOT_OURS,
+            timeout=aiohttp.ClientTimeout(total=None))
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        """Send `request` and return its response with the body still to be read."""
+        if self._session is None:
+            self._session = self._new_session()
+            weakref.finalize(self, _close_unclosed, self._session, asyncio.get_running_loop())
+        timeouts = request.extensions.get("timeout", {})
+        trace: Trace | None = request.extensions.get("trace")
+        body = await request.aread()
+        if trace is not None:
+            await trace("connection.acquire.started", {})
+        try:
+            response = await self._session.request(
+                request.method, URL(str(request.url), encoded=True),
+                headers=CIMultiDict(request.headers.multi_items()), data=body or None,
+                allow_redirects=False, compress=None, trace_request_ctx=trace,
+                timeout=aiohttp.ClientTimeout(
+                    total=None, connect=timeouts.get("pool"), sock_connect=timeouts.get("connect"),
+                    sock_read=timeouts.get("read")))
+        except aiohttp.ClientError as exc:
+            raise _mapped(exc) from exc
+        reason = (response.reason or "").encode("ascii", "replace")
+        return httpx.Response(
+            response.status, headers=list(response.raw_headers), stream=_Body(response),
+            extensions={"http_version": b"HTTP/1.1", "reason_phrase": reason, FRAMED: True})
+
+    async def aclose(self) -> None:
+        """Close every connection."""
+        session, self._session = self._session, None
+        if session is not None:
+            await session.close()
