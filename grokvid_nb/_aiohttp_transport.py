@@ -15,9 +15,11 @@ Rules kept here, because the engine's money and deadline rules depend on them:
   broken or unreadable reply, read timeout) is a read or protocol error, after which a submit
   is never resent. aiohttp itself retries a dropped keep-alive connection only for idempotent
   methods, so a POST is never sent twice by it.
-- The request's `trace` extension hears httpcore's event names, so `_bounded_http` can tell
-  whether a request whose deadline expired may have left: `connection.acquire.started` before
-  a connection is sought, `http11.send_request_headers.started` once one is ready.
+- For a request that may create something (not GET, HEAD, OPTIONS), the `trace` extension
+  hears httpcore's event names, so `_bounded_http` can tell whether it may have left when its
+  deadline expired: `connection.acquire.started` before a connection is sought,
+  `http11.send_request_headers.started` once one is ready. Other requests report nothing, which
+  the bounded reader reads as "may have left".
 - Responses carry the `FRAMED` extension: the body is framed by the HTTP/1.1 parser (it stops at
   a declared Content-Length), which is what lets `_bounded_http` read a small reply whole.
 - The request goes out as httpx built it (URL as encoded, headers, body; aiohttp adds only
@@ -28,6 +30,7 @@ Rules kept here, because the engine's money and deadline rules depend on them:
 from __future__ import annotations
 
 import asyncio
+import functools
 import ssl
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -41,11 +44,15 @@ from yarl import URL
 
 from ._bounded_http import FRAMED
 
-__all__ = ["MESSAGE_CHARS", "AiohttpTransport", "httpx_error"]
+__all__ = ["MESSAGE_CHARS", "PRELOAD_BYTES", "AiohttpTransport", "httpx_error"]
 
 _CHUNK = 64 * 1024
 #: headers aiohttp would add on its own: only what httpx built is sent
 _NOT_OURS = ("User-Agent", "Accept", "Accept-Encoding", "Content-Type")
+#: a body declared at most this long is read with the headers (one step, no stream)
+PRELOAD_BYTES = 64 * 1024
+#: methods whose fate after an expired deadline does not matter: no trace of the connection
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 #: the longest message of a mapped error
 MESSAGE_CHARS = 300
 
@@ -117,73 +124,108 @@ def _mapped(exc: aiohttp.ClientError) -> httpx.TransportError:
     return error
 
 
-def _close_unclosed(session: aiohttp.ClientSession, loop: asyncio.AbstractEventLoop) -> None:
-    """Close a session its owner forgot (garbage collected or still open at exit), on its own
-    loop: aiohttp would otherwise report "Unclosed client session" into the notebook."""
-    if session.closed or loop.is_closed():
+async def _close(connector: aiohttp.BaseConnector) -> None:
+    await connector.close()
+
+
+def _close_unclosed(connector: aiohttp.BaseConnector, loop: asyncio.AbstractEventLoop) -> None:
+    """Close the connections of a transport its owner forgot (garbage collected or still open at
+    exit), on their own loop: aiohttp would otherwise report "Unclosed client session" into the
+    notebook."""
+    if connector.closed or loop.is_closed():
         return
     try:
         running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
     except RuntimeError:
         running = None
     if running is loop:
-        loop.create_task(session.close())
+        loop.create_task(_close(connector))
     elif loop.is_running():  # the engine's loop thread: wait briefly, so exit does not cut it off
         try:
-            asyncio.run_coroutine_threadsafe(session.close(), loop).result(timeout=2.0)
+            asyncio.run_coroutine_threadsafe(_close(connector), loop).result(timeout=2.0)
         except Exception:  # noqa: BLE001 - a best-effort close, never an error of its own
             pass
 
 
+@functools.cache
+def _default_ssl_context() -> ssl.SSLContext:
+    # loading the CA bundle costs about 50 ms of CPU: once per process, not per client
+    return httpx.create_ssl_context()
+
+
+class _Pool:
+    """One connector, and two sessions over it: `traced` reports when a connection is ready
+    (for requests that may create something, whose fate after an expired deadline matters),
+    `plain` does not (aiohttp's tracing costs a few percent of a status poll's CPU)."""
+
+    def __init__(self, max_connections: int, keepalive_s: float, ssl_context: ssl.SSLContext) -> None:
+        self.connector = aiohttp.TCPConnector(limit=max_connections, limit_per_host=0,
+                                              keepalive_timeout=keepalive_s, ssl=ssl_context)
+        self.plain = self._session([])
+        self.traced = self._session([_traced_session_config()])
+
+    def _session(self, traces: list[aiohttp.TraceConfig]) -> aiohttp.ClientSession:
+        return aiohttp.ClientSession(
+            connector=self.connector, connector_owner=False, cookie_jar=aiohttp.DummyCookieJar(),
+            auto_decompress=False, trust_env=False, trace_configs=traces,
+            skip_auto_headers=_NOT_OURS, timeout=aiohttp.ClientTimeout(total=None))
+
+
 class AiohttpTransport(httpx.AsyncBaseTransport):
-    """An `httpx.AsyncBaseTransport` over one `aiohttp.ClientSession` (created on first use,
-    on the loop that uses it): at most `max_connections` connections, kept alive for
-    `keepalive_s` seconds when idle. Certificates are checked as httpx checks them. A transport
-    dropped or still open at exit closes its connections on its loop."""
+    """An `httpx.AsyncBaseTransport` over aiohttp (its connection pool created on first use, on
+    the loop that uses it): at most `max_connections` connections, kept alive for `keepalive_s`
+    seconds when idle. Certificates are checked as httpx checks them. A body that declares at
+    most `PRELOAD_BYTES` (a status reply) is read with the headers. A transport dropped or still
+    open at exit closes its connections on its loop."""
 
     def __init__(self, *, max_connections: int, keepalive_s: float = 5.0,
                  ssl_context: ssl.SSLContext | None = None) -> None:
         self.max_connections = max_connections
         self.keepalive_s = keepalive_s
         self._ssl = ssl_context
-        self._session: aiohttp.ClientSession | None = None
+        self._pool: _Pool | None = None
 
-    def _new_session(self) -> aiohttp.ClientSession:
-        connector = aiohttp.TCPConnector(
-            limit=self.max_connections, limit_per_host=0, keepalive_timeout=self.keepalive_s,
-            ssl=self._ssl if self._ssl is not None else httpx.create_ssl_context())
-        return aiohttp.ClientSession(
-            connector=connector, cookie_jar=aiohttp.DummyCookieJar(), auto_decompress=False,
-            trust_env=False, trace_configs=[_traced_session_config()], skip_auto_headers=_NOT_OURS,
-            timeout=aiohttp.ClientTimeout(total=None))
+    def _open(self) -> _Pool:
+        pool = _Pool(self.max_connections, self.keepalive_s, self._ssl or _default_ssl_context())
+        weakref.finalize(self, _close_unclosed, pool.connector, asyncio.get_running_loop())
+        return pool
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        """Send `request` and return its response with the body still to be read."""
-        if self._session is None:
-            self._session = self._new_session()
-            weakref.finalize(self, _close_unclosed, self._session, asyncio.get_running_loop())
+        """Send `request` and return its response (a small declared body already read)."""
+        pool = self._pool = self._pool or self._open()
         timeouts = request.extensions.get("timeout", {})
         trace: Trace | None = request.extensions.get("trace")
         body = await request.aread()
-        if trace is not None:
+        session = pool.plain
+        if trace is not None and request.method not in _SAFE_METHODS:
+            session = pool.traced
             await trace("connection.acquire.started", {})
         try:
-            response = await self._session.request(
+            response = await session.request(
                 request.method, URL(str(request.url), encoded=True),
                 headers=CIMultiDict(request.headers.multi_items()), data=body or None,
                 allow_redirects=False, compress=None, trace_request_ctx=trace,
                 timeout=aiohttp.ClientTimeout(
                     total=None, connect=timeouts.get("pool"), sock_connect=timeouts.get("connect"),
                     sock_read=timeouts.get("read")))
+            extensions = {"http_version": b"HTTP/1.1",
+                          "reason_phrase": (response.reason or "").encode("ascii", "replace"), FRAMED: True}
+            headers = list(response.raw_headers)
+            if _preload(response):
+                content = await response.read()
+                return httpx.Response(response.status, headers=headers, content=content, extensions=extensions)
         except aiohttp.ClientError as exc:
             raise _mapped(exc) from exc
-        reason = (response.reason or "").encode("ascii", "replace")
-        return httpx.Response(
-            response.status, headers=list(response.raw_headers), stream=_Body(response),
-            extensions={"http_version": b"HTTP/1.1", "reason_phrase": reason, FRAMED: True})
+        return httpx.Response(response.status, headers=headers, stream=_Body(response), extensions=extensions)
 
     async def aclose(self) -> None:
         """Close every connection."""
-        session, self._session = self._session, None
-        if session is not None:
-            await session.close()
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            await pool.connector.close()
+
+
+def _preload(response: aiohttp.ClientResponse) -> bool:
+    length = response.content_length
+    return (length is not None and length <= PRELOAD_BYTES
+            and "Content-Encoding" not in response.headers and "Transfer-Encoding" not in response.headers)

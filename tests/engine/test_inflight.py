@@ -207,3 +207,26 @@ def test_try_acquire_takes_a_free_slot_and_never_overtakes_a_waiter() -> None:
         return seen
 
     assert asyncio.run(scenario()) == [True, False, True]
+
+
+def test_api_clients_keep_no_cookie() -> None:
+    seen: list[str | None] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.headers.get("cookie"))
+        return httpx.Response(200, json={}, headers={"Set-Cookie": "session=s1; Path=/"})
+
+    client = gv.Client("apixo", api_key="k", base_url="http://api.test", transport=httpx.MockTransport(handler))
+
+    async def twice() -> None:
+        http = client.http()
+        for _ in range(2):
+            reply = await http.send(http.build_request("GET", "http://api.test/v1/x"))
+            assert reply.headers["set-cookie"] == "session=s1; Path=/"
+
+    run_sync(twice(), timeout=10)
+    assert seen == [None, None]
+    assert list(client.http().cookies.jar) == []
+    with pytest.raises(TypeError, match="keep no cookies"):
+        client.http().cookies = {"a": "b"}
+    client.close()

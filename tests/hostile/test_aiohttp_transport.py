@@ -18,7 +18,7 @@ import aiohttp
 import httpx
 import pytest
 
-from grokvid_nb._aiohttp_transport import MESSAGE_CHARS, AiohttpTransport, httpx_error
+from grokvid_nb._aiohttp_transport import MESSAGE_CHARS, PRELOAD_BYTES, AiohttpTransport, httpx_error
 from grokvid_nb._bounded_http import read_reply
 from grokvid_nb._submit_rules import NOT_SENT, SubmitAction, after_failed_submit
 
@@ -102,24 +102,42 @@ async def test_a_post_whose_connection_drops_is_not_resent(hostile: HostileServe
     assert after_failed_submit("apixo", info.value).action is SubmitAction.UNKNOWN
 
 
-async def test_trace_says_when_a_request_may_have_left(hostile: HostileServer) -> None:
+async def test_trace_says_when_a_request_that_creates_may_have_left(hostile: HostileServer) -> None:
     events: list[str] = []
 
     async def trace(name: str, info: dict[str, Any]) -> None:
         events.append(name)
 
-    url = hostile.route("/poll", reply())
+    url = hostile.route("/submit", reply())
     with socket.socket() as probe:  # a port nobody listens on
         probe.bind(("127.0.0.1", 0))
-        refused = f"http://127.0.0.1:{probe.getsockname()[1]}/poll"
+        refused = f"http://127.0.0.1:{probe.getsockname()[1]}/submit"
     transport = AiohttpTransport(max_connections=2)
     try:
-        await _send(transport, httpx.Request("GET", url, extensions={"trace": trace}))
+        await _send(transport, httpx.Request("POST", url, json={}, extensions={"trace": trace}))
         assert events == ["connection.acquire.started", "http11.send_request_headers.started"]
         events.clear()
         with pytest.raises(httpx.ConnectError):
-            await _send(transport, httpx.Request("GET", refused, extensions={"trace": trace}))
+            await _send(transport, httpx.Request("POST", refused, json={}, extensions={"trace": trace}))
         assert events == ["connection.acquire.started"]
+        events.clear()
+        await _send(transport, httpx.Request("GET", url, extensions={"trace": trace}))
+        assert events == []  # a status poll: nothing traced, so "may have left"
+    finally:
+        await transport.aclose()
+
+
+async def test_small_declared_bodies_come_read_and_others_stream(hostile: HostileServer) -> None:
+    small = hostile.route("/small", reply(b"s" * PRELOAD_BYTES))
+    large = hostile.route("/large", reply(b"l" * (PRELOAD_BYTES + 1)))
+    transport = AiohttpTransport(max_connections=2)
+    try:
+        read = await transport.handle_async_request(httpx.Request("GET", small))
+        assert read.content == b"s" * PRELOAD_BYTES  # no aread(): it came with the headers
+        streamed = await transport.handle_async_request(httpx.Request("GET", large))
+        with pytest.raises(httpx.ResponseNotRead):
+            _ = streamed.content
+        assert await streamed.aread() == b"l" * (PRELOAD_BYTES + 1)
     finally:
         await transport.aclose()
 
@@ -159,10 +177,10 @@ async def get(http):
 dropped = httpx.AsyncClient(transport=AiohttpTransport(max_connections=2))
 kept = httpx.AsyncClient(transport=AiohttpTransport(max_connections=2))  # still open at exit
 print(run_sync(get(dropped)), run_sync(get(kept)))
-session = dropped._transport._session
+connector = dropped._transport._pool.connector
 del dropped
 gc.collect()
-print("dropped closed:", session.closed)
+print("dropped closed:", connector.closed)
 """
 
 
