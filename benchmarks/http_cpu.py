@@ -13,7 +13,9 @@ client process's CPU time (user+sys, every thread) per request, and wall time. A
 - httpx1:  the same with ONE `httpx.AsyncClient` for all five providers;
 - engine:  `gv.Client(p, base_url=...)` per provider, `await client.send(poll, deadline=...,
            kind=POLL)` on the engine loop (rate limiter, in-flight gate, bounded read with its
-           deadline and size cap), `parse_poll`; the cap is `GROKVID_MAX_IN_FLIGHT=inflight`.
+           deadline and size cap), `parse_poll`; the cap is `GROKVID_MAX_IN_FLIGHT=inflight`;
+           the engine's wire is aiohttp (`grokvid_nb/_aiohttp_transport.py`);
+- engine~httpcore: the same over httpx's own transport (`GROKVID_HTTP_BACKEND=httpcore`).
 
 CPU shown is measured only around the timed requests (after a warm-up of 200), so process
 start-up, imports and the submits that create the tasks are not in it.
@@ -142,9 +144,6 @@ def child_httpx(url: str, inflight: int, count: int, profile: int, shared: bool)
         if shared:
             one = httpx.AsyncClient(limits=limits, timeout=30.0)
             return {p: one for p in PROVIDERS}
-        if os.environ.get("HTTP_CPU_TRANSPORT") == "aiohttp":
-            from httpx_aiohttp import AiohttpTransport
-            return {p: httpx.AsyncClient(transport=AiohttpTransport(limits=limits), timeout=30.0) for p in PROVIDERS}
         return {p: httpx.AsyncClient(limits=limits, timeout=30.0) for p in PROVIDERS}
 
     clients = loop.run_until_complete(setup())
@@ -260,7 +259,9 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] == "_child":
         arm, url, inflight, count, profile = argv[1], argv[2], int(argv[3]), int(argv[4]), int(argv[5])
-        if arm == "engine":
+        if arm.startswith("engine"):
+            if "~" in arm:  # engine~httpcore: the engine over httpx's own transport
+                os.environ["GROKVID_HTTP_BACKEND"] = arm.split("~")[1]
             out = child_engine(url, inflight, count, profile)
         elif arm == "raw":
             out = child_raw(url, inflight, count, profile)
@@ -278,7 +279,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"http_cpu: {args.requests} status polls per cell, sandbox in another process (uvicorn); "
           f"{machine()}; load average {os.getloadavg()[0]:.1f}; "
           f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
-    print(f"{'arm':<8} {'inflight':>8} {'CPU ms/req':>10} {'wall s':>7} {'req/s':>7} {'load':>5}")
+    print(f"{'arm':<15} {'inflight':>8} {'CPU ms/req':>10} {'wall s':>7} {'req/s':>7} {'load':>5}")
     with SandboxProcess(1.0, 2026) as url:
         for inflight in [int(x) for x in args.inflight.split(",")]:
             for _ in range(args.repeat):
@@ -290,7 +291,7 @@ def main(argv: list[str] | None = None) -> int:
                         print(out.stderr[-3000:])
                         return 1
                     r = json.loads(out.stdout.strip().splitlines()[-1])
-                    print(f"{arm:<8} {inflight:>8} {r['cpu_ms']:>10.3f} {r['wall_s']:>7.2f} "
+                    print(f"{arm:<15} {inflight:>8} {r['cpu_ms']:>10.3f} {r['wall_s']:>7.2f} "
                           f"{r['count'] / r['wall_s']:>7.0f} {os.getloadavg()[0]:>5.1f}", flush=True)
                     if r.get("profile"):
                         print(r["profile"])

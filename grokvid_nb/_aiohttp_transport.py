@@ -14,7 +14,8 @@ Rules kept here, because the engine's money and deadline rules depend on them:
   which `_submit_rules.NOT_SENT` lets a submit retry; anything later (reset, disconnect, a
   broken or unreadable reply, read timeout) is a read or protocol error, after which a submit
   is never resent. aiohttp itself retries a dropped keep-alive connection only for idempotent
-  methods, so a POST is never sent twice by it.
+  methods, so a POST is never sent twice by it. The mapped error does not chain aiohttp's,
+  whose `request_info` would carry the request's headers, the API key among them.
 - For a request that may create something (not GET, HEAD, OPTIONS), the `trace` extension
   hears httpcore's event names, so `_bounded_http` can tell whether it may have left when its
   deadline expired: `connection.acquire.started` before a connection is sought,
@@ -107,11 +108,14 @@ class _Body(httpx.AsyncByteStream):
         self._response = response
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
+        error: httpx.TransportError | None = None
         try:
             async for chunk in self._response.content.iter_chunked(_CHUNK):
                 yield chunk
         except aiohttp.ClientError as exc:
-            raise _mapped(exc) from exc
+            error = _mapped(exc)
+        if error is not None:
+            raise error
 
     async def aclose(self) -> None:
         # back to the pool when the body was read to its end, else the connection is closed
@@ -143,7 +147,7 @@ def _close_unclosed(connector: aiohttp.BaseConnector, loop: asyncio.AbstractEven
     elif loop.is_running():  # the engine's loop thread: wait briefly, so exit does not cut it off
         try:
             asyncio.run_coroutine_threadsafe(_close(connector), loop).result(timeout=2.0)
-        except Exception:  # noqa: BLE001 - a best-effort close, never an error of its own
+        except Exception:  # a best-effort close, never an error of its own
             pass
 
 
@@ -200,6 +204,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         if trace is not None and request.method not in _SAFE_METHODS:
             session = pool.traced
             await trace("connection.acquire.started", {})
+        error: httpx.TransportError | None = None
         try:
             response = await session.request(
                 request.method, URL(str(request.url), encoded=True),
@@ -214,9 +219,12 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             if _preload(response):
                 content = await response.read()
                 return httpx.Response(response.status, headers=headers, content=content, extensions=extensions)
+            return httpx.Response(response.status, headers=headers, stream=_Body(response), extensions=extensions)
         except aiohttp.ClientError as exc:
-            raise _mapped(exc) from exc
-        return httpx.Response(response.status, headers=headers, stream=_Body(response), extensions=extensions)
+            error = _mapped(exc)
+        # raised outside the handler, so aiohttp's error (whose request_info holds the request's
+        # headers, the key among them) is neither its cause nor its context
+        raise error
 
     async def aclose(self) -> None:
         """Close every connection."""

@@ -194,3 +194,19 @@ def test_a_forgotten_or_dropped_transport_closes_quietly(tmp_path: Path) -> None
     assert out.returncode == 0, out.stderr
     assert out.stdout.splitlines() == ["200 200", "dropped closed: True"]
     assert "Unclosed" not in out.stderr and "never awaited" not in out.stderr, out.stderr
+
+
+async def test_a_mapped_error_carries_no_trace_of_the_key(hostile: HostileServer) -> None:
+    # a reply aiohttp's parser refuses raises ClientResponseError, whose request_info holds
+    # every request header; none of it may ride along on the error the engine sees
+    url = hostile.route("/bad", reply(b'{"a": 1}' + b"x" * 100, headers={"Content-Length": "8"}))
+    transport = AiohttpTransport(max_connections=2)
+    try:
+        with pytest.raises(httpx.RemoteProtocolError) as info:
+            await _send(transport, httpx.Request("POST", url, json={},
+                                                 headers={"Authorization": "Bearer sk-secret-123"}))
+    finally:
+        await transport.aclose()
+    error = info.value
+    assert error.__cause__ is None and error.__context__ is None
+    assert "sk-secret-123" not in repr(error) and "sk-secret-123" not in str(error)
