@@ -190,7 +190,8 @@ def child_grokvid(url: str, n: int, scale: float, seed: int) -> dict[str, Any]:
     import grokvid_nb as gv
 
     jobs_plan = plan(n, seed)
-    clients = {p: gv.Client(p, api_key="bench", base_url=url) for p in PROVIDERS}
+    interval = float(os.environ.get("SCALE_POLL_INTERVAL", "0")) or None  # None: adaptive
+    clients = {p: gv.Client(p, api_key="bench", base_url=url, poll_interval=interval) for p in PROVIDERS}
     clients["xai"].http()  # warm imports the engine does lazily (not part of the run)
     profiler = EngineProfiler(os.environ.get("GROKVID_SCALE_PROFILE", ""))
     from grokvid_nb import _loop
@@ -288,30 +289,43 @@ def fanout(args: argparse.Namespace) -> int:
     print(f"fanout: {args.jobs} jobs over {len(PROVIDERS)} providers, time scale {args.scale}, "
           f"seed {args.seed}, sandbox in another process (uvicorn); {machine()}; "
           f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
-    header = (f"{'arm':<9} {'ok':>11} {'submits s':>9} {'wall s':>7} {'ideal s':>8} {'wall/ideal':>10} {'CPU s':>6} "
+    header = (f"{'arm':<16} {'ok':>11} {'submits s':>9} {'wall s':>7} {'ideal s':>8} {'wall/ideal':>10} {'CPU s':>6} "
               f"{'CPU ms/req':>10} {'peak MB':>8} {'status req/job':>14}")
     rows = {}
+    intervals = [float(x) for x in args.poll_interval.split(",") if x.strip()] or [0.0]
     with SandboxProcess(args.scale, args.seed) as url:
-        for arm in args.arms.split(","):
-            out = subprocess.run([sys.executable, __file__, "_child", arm, url, str(args.jobs),
-                                  str(args.scale), str(args.seed)], cwd=ROOT, capture_output=True,
-                                 text=True, timeout=1800)
-            if out.returncode != 0:
-                print(out.stderr[-3000:])
-                return 1
-            if os.environ.get("GROKVID_SCALE_PROFILE"):
-                print(f"---- profile of the {arm} arm's engine thread ----\n{out.stderr}")
-            rows[arm] = json.loads(out.stdout.strip().splitlines()[-1])
+        for interval in intervals:
+            for arm in args.arms.split(","):
+                if interval and not arm.startswith("grokvid"):
+                    continue
+                env = {**os.environ, "SCALE_POLL_INTERVAL": str(interval)}
+                out = subprocess.run([sys.executable, __file__, "_child", arm, url, str(args.jobs),
+                                      str(args.scale), str(args.seed)], cwd=ROOT, capture_output=True,
+                                     text=True, timeout=1800, env=env)
+                if out.returncode != 0:
+                    print(out.stderr[-3000:])
+                    return 1
+                if os.environ.get("GROKVID_SCALE_PROFILE"):
+                    print(f"---- profile of the {arm} arm's engine thread ----\n{out.stderr}")
+                rows[f"{arm}/{interval:g}s" if interval else arm] = json.loads(out.stdout.strip().splitlines()[-1])
     print(header)
     print("-" * len(header))
     for arm, r in rows.items():
-        print(f"{arm:<9} {r['ok']:>5}/{r['n']:<5} {r['submits']:>9.2f} {r['wall']:>7.2f} {r['ideal']:>8.2f} "
+        print(f"{arm:<16} {r['ok']:>5}/{r['n']:<5} {r['submits']:>9.2f} {r['wall']:>7.2f} {r['ideal']:>8.2f} "
               f"{r['wall'] / r['ideal']:>10.3f} {r['cpu']:>6.2f} {1000 * r['cpu'] / r['requests']:>10.3f} "
               f"{r['mem_mb']:>8.1f} {r['polls'] / r['n']:>14.2f}")
         if r.get("threads"):
             print("         CPU s by thread: " + ", ".join(f"{k} {v:.2f}" for k, v in r["threads"].items()))
         if r["states"] and r["ok"] != r["n"]:
             print(f"         states: {r['states']}")
+    if len(intervals) >= 2:  # CPU = per job + per status request x requests: the slope between two runs
+        lo, hi = f"{intervals[0]:g}s", f"{intervals[-1]:g}s"
+        for arm in [a for a in args.arms.split(",") if a.startswith("grokvid")]:
+            a, b = rows[f"{arm}/{lo}"], rows[f"{arm}/{hi}"]
+            slope = (b["cpu"] - a["cpu"]) / (b["polls"] - a["polls"])
+            per_job = (a["cpu"] - slope * a["polls"]) / a["n"]
+            print(f"{arm}: one more status request costs {1000 * slope:.3f} ms of client CPU (every "
+                  f"{lo} vs every {hi}); each job's own share (submit, ledger, schedule, end) {1000 * per_job:.2f} ms")
     if {"grokvid", "httpx"} <= rows.keys():  # ratios of the engine over the least a client can do
         g, h = rows["grokvid"], rows["httpx"]
         print(f"ratios grokvid/httpx: CPU per request {(g['cpu'] / g['requests']) / (h['cpu'] / h['requests']):.2f}, "
@@ -466,6 +480,9 @@ def main(argv: list[str] | None = None) -> int:
     f.add_argument("--scale", type=float, default=0.04)
     f.add_argument("--seed", type=int, default=2026)
     f.add_argument("--arms", default="grokvid,httpx")
+    f.add_argument("--poll-interval", default="", help="grokvid arms poll every S seconds (comma list: "
+                   "one run of each arm per value) instead of adaptively; two values give the CPU "
+                   "one more status request costs (the slope), apart from each job's own")
     k = sub.add_parser("kernel")
     k.add_argument("--jobs", type=int, default=500)
     k.add_argument("--scale", type=float, default=0.05)

@@ -89,6 +89,7 @@ LINES_PER_CELL = """e => {
 }"""
 
 
+@pytest.mark.longrun  # ~25 s: in the longrun pass, which CI runs too
 @pytest.mark.timeout(300)
 def test_no_math_tables_fit_and_dark_theme_contrast(jupyter_lab: JupyterLab, narrow_tab: Tab) -> None:
     tab, page = narrow_tab, narrow_tab.page
@@ -154,6 +155,7 @@ SLOW_JOB = ('job = gv.generate("a slow lakeside [sandbox:latency=500]", provider
             "job")
 
 
+@pytest.mark.longrun  # ~33 s: in the longrun pass, which CI runs too
 @pytest.mark.timeout(300)
 def test_live_card_ticks_and_resyncs_after_a_reload(jupyter_lab: JupyterLab, tab: Tab) -> None:
     """At time_scale 0.05 the job takes about 25 s: the card must change within a few seconds
