@@ -15,8 +15,7 @@ client process's CPU time (user+sys, every thread) per request, and wall time. A
            kind=POLL)` on the engine loop (rate limiter, in-flight gate, bounded read with its
            deadline and size cap), `parse_poll`; the cap is `GROKVID_MAX_IN_FLIGHT=inflight`;
            the engine's wire is aiohttp (`grokvid_nb/_aiohttp_transport.py`);
-- engine~httpcore: the same over httpx's own transport (`GROKVID_HTTP_BACKEND=httpcore`);
-  engine~asyncio on asyncio's own loop instead of uvloop (`GROKVID_EVENT_LOOP=asyncio`).
+- engine~httpcore: the same over httpx's own transport (`GROKVID_HTTP_BACKEND=httpcore`).
 
 CPU shown is measured only around the timed requests (after a warm-up of 200), so process
 start-up, imports and the submits that create the tasks are not in it.
@@ -261,8 +260,8 @@ def main(argv: list[str] | None = None) -> int:
     if argv and argv[0] == "_child":
         arm, url, inflight, count, profile = argv[1], argv[2], int(argv[3]), int(argv[4]), int(argv[5])
         if arm.startswith("engine"):
-            for part in arm.split("~")[1:]:  # engine~httpcore~asyncio: httpx's transport, asyncio's loop
-                os.environ["GROKVID_EVENT_LOOP" if part in ("asyncio", "uvloop") else "GROKVID_HTTP_BACKEND"] = part
+            if "~" in arm:  # engine~httpcore: the engine over httpx's own transport
+                os.environ["GROKVID_HTTP_BACKEND"] = arm.split("~")[1]
             out = child_engine(url, inflight, count, profile)
         elif arm == "raw":
             out = child_raw(url, inflight, count, profile)

@@ -19,8 +19,7 @@ slowest job is known) are started at once from a fresh client process per arm:
            clip per job, which costs the emulator far more than the client), `grokvid@N` caps
            the requests in flight per client at N (`GROKVID_MAX_IN_FLIGHT`), `grokvid~httpcore`
            sends over httpx's own transport instead of the engine's aiohttp wire
-           (`GROKVID_HTTP_BACKEND`), `grokvid~asyncio` runs the engine on asyncio's own loop
-           instead of uvloop (`GROKVID_EVENT_LOOP`); `grokvid~httpcore~asyncio` is both;
+           (`GROKVID_HTTP_BACKEND`);
 - httpx:   the same adapters (build/parse) on bare `httpx.AsyncClient` + asyncio, 20 requests
            in flight, every job polling at a fixed 5 s (scaled), retrying 429s: the least a
            client can do for the same jobs, without schedule, ledger, limiter or threads.
@@ -468,8 +467,8 @@ def main(argv: list[str] | None = None) -> int:
         os.environ["GROKVID_KEEP_LOCAL"] = "1" if "+keep" in arm else "0"
         if "@" in arm:  # another in-flight cap
             os.environ["GROKVID_MAX_IN_FLIGHT"] = arm.split("@")[1].split("+")[0].split("~")[0]
-        for part in arm.split("~")[1:]:  # grokvid~httpcore~asyncio: the engine's older stack
-            os.environ["GROKVID_EVENT_LOOP" if part in ("asyncio", "uvloop") else "GROKVID_HTTP_BACKEND"] = part
+        if "~" in arm:  # another wire: grokvid~httpcore is httpx's own transport
+            os.environ["GROKVID_HTTP_BACKEND"] = arm.split("~")[1]
         child = child_grokvid if arm.startswith("grokvid") else child_httpx
         print(json.dumps(child(url, int(n), float(scale), int(seed))))
         return 0

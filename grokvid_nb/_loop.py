@@ -7,12 +7,6 @@ jupyter_core's `run_sync`, nbclient, fsspec and ipyparallel instead run coroutin
 loop in a background thread when a loop is already running, and that is what we do: it works the
 same in a plain script, in pytest, and in a kernel whose own loop is running (ipykernel 6 and 7),
 and jobs keep polling between cells because this loop never stops. Nothing is patched.
-
-The loop is uvloop's where it is installed (Linux and macOS; a dependency there), because the
-engine's CPU at a thousand jobs is mostly the loop and the HTTP stack around few bytes: uvloop
-takes about a fifth off a fan-out's client CPU (`benchmarks/scale.py fanout --arms
-grokvid,grokvid~asyncio`). `GROKVID_EVENT_LOOP=asyncio` chooses the standard loop. It is this
-private loop only: the kernel's own loop is never touched.
 """
 
 from __future__ import annotations
@@ -24,44 +18,13 @@ import threading
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
-from ._exceptions import ConfigurationError
-
-__all__ = ["EVENT_LOOPS", "engine_loop", "event_loop_kind", "run_coroutine", "run_sync", "in_engine_thread"]
-
-#: `GROKVID_EVENT_LOOP` values; the first is the default
-EVENT_LOOPS = ("uvloop", "asyncio")
+__all__ = ["engine_loop", "run_coroutine", "run_sync", "in_engine_thread"]
 
 T = TypeVar("T")
 
 _lock = threading.Lock()
 _loop: asyncio.AbstractEventLoop | None = None
 _thread: threading.Thread | None = None
-
-
-def event_loop_kind() -> str:
-    """The loop the engine runs on: `GROKVID_EVENT_LOOP` (`uvloop` or `asyncio`); by default
-    uvloop where it can be imported, else asyncio's own."""
-    raw = os.environ.get("GROKVID_EVENT_LOOP", "").strip().lower()
-    if raw and raw not in EVENT_LOOPS:
-        raise ConfigurationError(f"GROKVID_EVENT_LOOP={raw!r} is not one of: {', '.join(EVENT_LOOPS)}")
-    if raw == "asyncio":
-        return "asyncio"
-    try:
-        import uvloop  # noqa: F401
-    except ImportError:
-        if raw == "uvloop":
-            raise ConfigurationError("GROKVID_EVENT_LOOP=uvloop but uvloop is not installed "
-                                     "(pip install uvloop; it has no Windows build)") from None
-        return "asyncio"
-    return "uvloop"
-
-
-def _new_loop() -> asyncio.AbstractEventLoop:
-    if event_loop_kind() == "uvloop":
-        import uvloop
-
-        return uvloop.new_event_loop()
-    return asyncio.new_event_loop()
 
 
 def _serve(loop: asyncio.AbstractEventLoop, ready: threading.Event) -> None:
@@ -75,7 +38,7 @@ def engine_loop() -> asyncio.AbstractEventLoop:
     global _loop, _thread
     with _lock:
         if _loop is None or _thread is None or not _thread.is_alive():
-            _loop = _new_loop()
+            _loop = asyncio.new_event_loop()
             ready = threading.Event()
             _thread = threading.Thread(target=_serve, args=(_loop, ready), name="grokvid-engine",
                                        daemon=True)
