@@ -28,6 +28,11 @@ from ._core import Task
 
 __all__ = ["CdnEmulator", "ClipCache"]
 
+#: one clip is encoded at a time in a process: encoding holds the GIL for most of its work, and
+#: twenty threads encoding at once (a burst of finished jobs keeping their copies) left a
+#: kernel that hosts the in-process sandbox answering a trivial cell in over a second
+_ENCODING = threading.Lock()
+
 
 class ClipCache:
     """Clips on disk, made once per (prompt, duration, aspect ratio)."""
@@ -58,7 +63,8 @@ class ClipCache:
             if not path.exists():
                 from .clips import make_clip  # PyAV loads with the first clip
 
-                make_clip(prompt, duration, aspect_ratio, path)
+                with _ENCODING:
+                    make_clip(prompt, duration, aspect_ratio, path)
                 self.made += 1
         return path
 
@@ -75,8 +81,9 @@ class ClipCache:
             if not path.exists():
                 from .clips import make_clip
 
-                make_clip(spec.prompt, float(spec.duration), spec.aspect_ratio, path,
-                          resolution=spec.resolution, provider=task.provider, sample=task.sample)  # fmt: skip
+                with _ENCODING:
+                    make_clip(spec.prompt, float(spec.duration), spec.aspect_ratio, path,
+                              resolution=spec.resolution, provider=task.provider, sample=task.sample)  # fmt: skip
                 self.made += 1
         return path
 

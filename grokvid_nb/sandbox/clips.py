@@ -21,6 +21,7 @@ import hashlib
 import math
 import os
 import tempfile
+import time
 from fractions import Fraction
 from pathlib import Path
 
@@ -224,6 +225,7 @@ def make_clip(
                 frame.time_base = Fraction(1, fps)
                 for packet in stream.encode(frame):
                     container.mux(packet)
+                time.sleep(0)  # let other threads (a kernel hosting the sandbox) take the GIL
             for packet in stream.encode():
                 container.mux(packet)
         os.replace(tmp_name, target)
