@@ -125,10 +125,13 @@ def _label_mask(lines: list[str], width: int, height: int) -> np.ndarray:
 def _frames(
     prompt: str, width: int, height: int, n_frames: int, fps: int,
     label: list[str] | None = None, base_hue: float | None = None, seed_text: str | None = None,
+    first: int = 0, count: int | None = None, mask: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Render all frames at once as a ``(n, h, w, 3)`` uint8 array."""
+    """Render frames ``first`` .. ``first + count`` (default: all) of an ``n_frames`` clip as a
+    ``(count, h, w, 3)`` uint8 array; ``mask`` is the label's, when already drawn."""
     col_a, col_b, speed, phase = _palette(prompt if seed_text is None else seed_text, base_hue)
-    t = np.arange(n_frames, dtype=np.float32) / fps
+    count = n_frames - first if count is None else count
+    t = np.arange(first, first + count, dtype=np.float32) / fps
     # Gradient and bar are smooth: draw them at 1/step of the size and upsample the bytes
     # (several times cheaper than full-size float maths at 480p/720p).
     step = 3 if min(width, height) >= 200 else 1
@@ -142,7 +145,7 @@ def _frames(
     bar_x = ((phase + speed * t) % 1.0)[:, None] * width
     offset = (np.arange(gw, dtype=np.float32)[None] * step - bar_x) / (0.06 * width)
     bar = (0.7 * np.exp(-(offset**2)))[:, None, :].astype(np.float32)
-    small = np.empty((n_frames, gh, gw, 3), dtype=np.uint8)
+    small = np.empty((count, gh, gw, 3), dtype=np.uint8)
     # One contiguous pass per channel is several times faster than broadcasting over RGB.
     for c in range(3):
         channel = col_b[c] + (col_a[c] - col_b[c]) * mix  # drifting diagonal gradient
@@ -154,7 +157,7 @@ def _frames(
     else:
         frames = small
     if label:
-        mask = _label_mask(label, width, height)
+        mask = _label_mask(label, width, height) if mask is None else mask
         box = mask < 0
         frames[:, box] = (frames[:, box] * 0.35).astype(np.uint8)
         ink = mask > 0
@@ -162,8 +165,8 @@ def _frames(
         frames[:, ink] = (frames[:, ink] * (1 - alpha) + 255.0 * alpha).astype(np.uint8)
     # Playback position along the bottom edge.
     line = max(2, height // 30)
-    for i in range(n_frames):
-        filled = int(round(width * (i + 1) / n_frames))
+    for i in range(count):
+        filled = int(round(width * (first + i + 1) / n_frames))
         frames[i, height - line :, :filled] = 255
         frames[i, height - line :, filled:] = 30
     return frames
@@ -207,7 +210,7 @@ def make_clip(
             label.append(words if len(words) <= 32 else words[:31] + "…")
         seed_text = f"{provider}|{sample}|{prompt}"
     base_hue = PROVIDER_HUES.get(provider or "")
-    frames = _frames(prompt, width, height, n_frames, fps, label, base_hue, seed_text)
+    mask = _label_mask(label, width, height) if label else None
     fd, tmp_name = tempfile.mkstemp(suffix=".mp4", dir=target.parent)
     os.close(fd)
     try:
@@ -219,13 +222,19 @@ def make_clip(
             stream.pix_fmt = "yuv420p"
             stream.time_base = Fraction(1, fps)
             stream.options = {"preset": "ultrafast", "crf": "30", "g": str(fps * 5)}
-            for index in range(n_frames):
-                frame = av.VideoFrame.from_ndarray(frames[index], format="rgb24")
-                frame.pts = index
-                frame.time_base = Fraction(1, fps)
-                for packet in stream.encode(frame):
-                    container.mux(packet)
-                time.sleep(0)  # let other threads (a kernel hosting the sandbox) take the GIL
+            # frames are drawn a second's worth at a time and the GIL is let go after each frame,
+            # so a kernel hosting the sandbox stays responsive while clips are made
+            for first in range(0, n_frames, fps):
+                chunk = _frames(prompt, width, height, n_frames, fps, label, base_hue, seed_text,
+                                first=first, count=min(fps, n_frames - first), mask=mask)
+                time.sleep(0)
+                for offset, pixels in enumerate(chunk):
+                    frame = av.VideoFrame.from_ndarray(pixels, format="rgb24")
+                    frame.pts = first + offset
+                    frame.time_base = Fraction(1, fps)
+                    for packet in stream.encode(frame):
+                        container.mux(packet)
+                    time.sleep(0)
             for packet in stream.encode():
                 container.mux(packet)
         os.replace(tmp_name, target)
