@@ -173,3 +173,15 @@ async def test_cdn_serves_labelled_clip_at_the_task_resolution(
         frames.append(decoded[0].to_ndarray(format="rgb24"))
     assert [t.sample for t in sb.tasks("xai")] == [0, 1]
     assert not np.array_equal(frames[0], frames[1])
+
+
+@pytest.mark.parametrize(("first", "count"), [(0, 24), (24, 24), (48, 12), (59, 1)])
+def test_frames_drawn_a_second_at_a_time_equal_the_whole_clip_drawn_at_once(first: int, count: int) -> None:
+    from grokvid_nb.sandbox.clips import _frames, _label_mask
+
+    label = [clip_label("xai", 2), "a red fox"]
+    whole = _frames("a red fox", 192, 108, 60, 24, label, PROVIDER_HUES["xai"], "xai|2|a red fox")
+    part = _frames("a red fox", 192, 108, 60, 24, label, PROVIDER_HUES["xai"], "xai|2|a red fox",
+                   first=first, count=count, mask=_label_mask(label, 192, 108))
+    assert part.shape == (count, 108, 192, 3)
+    assert np.array_equal(part, whole[first:first + count])
