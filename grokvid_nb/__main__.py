@@ -108,9 +108,11 @@ def _sandbox_time_scale(arg: float | None) -> float:
 def _print_frame(df: "pd.DataFrame", out: TextIO) -> None:
     import pandas as pd
 
+    from ._frame import shown_frame  # "unknown" costs, as in a notebook, never NaN
+
     with pd.option_context("display.width", 250, "display.max_columns", None,
                            "display.max_colwidth", 90, "display.max_rows", 500):
-        print(df.to_string(index=False), file=out)
+        print(shown_frame(df).to_string(index=False), file=out)
 
 
 def _compare(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:

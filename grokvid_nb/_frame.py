@@ -23,7 +23,7 @@ import pandas as pd
 
 from ._html import NO_MATH
 
-__all__ = ["Table", "table", "cell_styles", "UNKNOWN_COLUMNS", "LONG_TEXT"]
+__all__ = ["Table", "table", "cell_styles", "shown_frame", "UNKNOWN_COLUMNS", "LONG_TEXT"]
 
 #: Columns where an empty cell means "not known" (shown as "unknown", not NaN).
 UNKNOWN_COLUMNS = ("cost_usd", "cost_source", "cost_per_video_s", "estimated_cost_usd", "mean_cost_usd",
@@ -57,12 +57,7 @@ class Table(pd.DataFrame):
         return Table
 
     def _repr_html_(self) -> str | None:
-        shown = pd.DataFrame(self, copy=True)
-        for column in shown.columns:
-            # a missing cost is unknown; anything else missing does not apply (an empty cell)
-            empty = "unknown" if column in UNKNOWN_COLUMNS else ""
-            if shown[column].isna().any():
-                shown[column] = shown[column].astype(object).map(lambda v, e=empty: _shown(v, e))
+        shown = shown_frame(self)
         with pd.option_context("display.html.use_mathjax", False, "display.max_colwidth", None):
             markup = shown._repr_html_()
         if markup is None:
@@ -71,6 +66,17 @@ class Table(pd.DataFrame):
                     if shown[column].astype(str).str.len().max() > LONG_TEXT}
         return (f'<div class="grokvid-table {NO_MATH}" style="overflow-x:auto;max-width:100%">'
                 f"{cell_styles(markup, wrapping)}</div>")
+
+
+def shown_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy of `df` as people read it: a missing cost is "unknown", anything else missing does
+    not apply (an empty cell). The notebook view and the command line both show this."""
+    shown = pd.DataFrame(df, copy=True)
+    for column in shown.columns:
+        empty = "unknown" if column in UNKNOWN_COLUMNS else ""
+        if shown[column].isna().any():
+            shown[column] = shown[column].astype(object).map(lambda v, e=empty: _shown(v, e))
+    return shown
 
 
 def cell_styles(markup: str, wrapping: set[int]) -> str:

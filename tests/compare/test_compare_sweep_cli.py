@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import subprocess
 import sys
@@ -123,3 +124,17 @@ def test_cli_default_csv_path_and_budget_refusal(tmp_path: Path) -> None:
     assert refused.returncode == 1
     assert "error:" in refused.stderr and "nothing was sent" in refused.stderr
     assert len(list(tmp_path.glob("grokvid-compare-*.csv"))) == 1
+
+
+def test_cli_tables_say_unknown_for_a_missing_cost_and_leave_other_gaps_empty() -> None:
+    from grokvid_nb.__main__ import _print_frame
+
+    df = pd.DataFrame({"provider": ["xingchao", "apiinone"], "duration": [6.0, float("nan")],
+                       "cost_usd": [float("nan"), 0.048]})
+    out = io.StringIO()
+    _print_frame(df, out)
+    text = out.getvalue()
+    assert "NaN" not in text
+    lines = text.splitlines()
+    assert lines[1].split() == ["xingchao", "6", "unknown"]
+    assert lines[2].split() == ["apiinone", "0.048"]  # a dropped duration does not apply: empty
