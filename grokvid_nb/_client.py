@@ -225,9 +225,9 @@ class Client:
     # ---- HTTP (engine loop only) --------------------------------------------------------
     def _new_http(self, size: int) -> httpx.AsyncClient:
         transport = self._transport_factory() if self._transport_factory else wire_transport(self._backend, size)
-        # Keep-alive equals the maximum: httpcore closes idle connections whenever the pool
-        # holds more than the keep-alive count, busy ones included, which made hundreds of
-        # reconnects under load
+        # Keep-alive equals the maximum (for GROKVID_HTTP_BACKEND=httpcore): httpcore closes idle
+        # connections whenever the pool holds more than the keep-alive count, busy ones
+        # included, which made hundreds of reconnects under load
         return ApiHttp(
             transport=transport, timeout=httpx.Timeout(30.0, connect=10.0),
             limits=httpx.Limits(max_connections=size, max_keepalive_connections=size),
@@ -237,8 +237,7 @@ class Client:
     def http(self) -> httpx.AsyncClient:
         """The client's `httpx.AsyncClient` for API requests (created on the engine loop on
         first use): as many connections as the in-flight cap, since every API request holds a
-        gate slot. httpcore checks each idle pooled connection on every request, so a pool no
-        larger than needed is also a cheaper one."""
+        gate slot."""
         if self._http is None:
             self._http = self._new_http(self.gate().cap)
         return self._http
@@ -252,7 +251,7 @@ class Client:
 
     def download_gate(self) -> InflightGate:
         """The cap on this client's downloads at once (`_DOWNLOAD_CONNECTIONS`): the rest wait
-        here in order, within their own deadline, rather than in httpcore's pool (whose
+        here in order, within their own deadline, rather than in the connection pool (whose
         30 s pool timeout would fail them)."""
         if self._download_gate is None:
             self._download_gate = InflightGate(_DOWNLOAD_CONNECTIONS)

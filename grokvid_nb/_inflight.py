@@ -26,9 +26,10 @@ __all__ = ["DEFAULT_MAX_IN_FLIGHT", "InflightGate", "max_in_flight"]
 #: requests one client sends at once unless `GROKVID_MAX_IN_FLIGHT` says otherwise. What a cap
 #: carries is cap / round trip: at a 0.5 s round trip 20 carry 40 status requests a second per
 #: provider, enough for about 100 jobs polled every 2-3 s; 8 would carry 16. On loopback (no
-#: round trip) a smaller cap costs less client CPU, because httpcore checks every idle pooled
-#: connection on each request: 1,000 jobs took 5 % more CPU at 20 than at 8 with the same wall
-#: (benchmarks/RESULTS.md, "Fan-out"). Detection on a real link matters more than that 5 %.
+#: round trip) a smaller cap cost less client CPU over httpx's own transport, which checks every
+#: idle pooled connection on each request: 1,000 jobs took 5 % more CPU at 20 than at 8 with the
+#: same wall (benchmarks/RESULTS.md, "Fan-out before the aiohttp wire"). Detection on a real link
+#: matters more than that 5 %.
 DEFAULT_MAX_IN_FLIGHT = 20
 
 
