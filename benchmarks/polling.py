@@ -66,7 +66,12 @@ ARMS = ("adaptive", "fixed-5s", "reference")
 #: documented completion ranges for a 6 s clip (PROVIDERS.md); XingChaoYiQing by clip length
 DOC_RANGE = {"xai": (20.0, 60.0), "apixo": (40.0, 60.0), "pixazo": (15.0, 110.0),
              "apiinone": (30.0, 60.0), "xingchao6": (120.0, 240.0), "xingchao20": (240.0, 480.0)}
+#: what each provider's status reply shows (PROVIDERS.md): a progress figure only xAI documents
+#: (`--progress xai,apiinone`: the sandbox's API in One also sends one); a queue word (xAI
+#: `pending`/`queued`, Pixazo `QUEUED`, XingChaoYiQing `queued`; APIXO says only `processing`,
+#: API in One's pages only `IN_PROGRESS`) while the job waits in the queue (`--queue-words`)
 REPORTS_PROGRESS = {"xai", "apiinone"}
+SHOWS_QUEUE = {"xai", "pixazo", "xingchao"}
 
 
 # ---- a virtual clock for asyncio ------------------------------------------------------------
@@ -104,6 +109,10 @@ class SimJob:
     latency: float
     queue: float
     curve: str = "linear"  # linear | square | sqrt | stall
+
+    def queued(self, t: float) -> bool:
+        """The status word says queued (providers that document one)."""
+        return self.provider in SHOWS_QUEUE and t < self.queue
 
     def progress(self, t: float) -> float | None:
         if self.provider not in REPORTS_PROGRESS:
@@ -273,6 +282,7 @@ async def run_arm(arm: str, jobs: list[SimJob], server_limits: str, seed: int,
         own = random.Random(f"{job.provider}-{job.index}-{job.latency!r}") if paired else rng
         schedule = make_schedule(arm, job, memory, ratios, own)
         progress: float | None = None
+        queued = False
         hint: float | None = None
         errors = polls = refusals = 0
         last_pending = 0.0
@@ -281,6 +291,8 @@ async def run_arm(arm: str, jobs: list[SimJob], server_limits: str, seed: int,
             elapsed = loop.time() - start
             if errors:
                 delay = max(min(30.0, 2 ** errors) * (0.5 + rng.random() / 2), hint or 0.0)
+            elif isinstance(schedule, PollSchedule):
+                delay = schedule.next_delay(elapsed, progress, hint, queued=queued)
             else:
                 delay = schedule.next_delay(elapsed, progress, hint)
             phase = "after error" if errors else getattr(schedule, "phase", "") or "reference"
@@ -309,6 +321,7 @@ async def run_arm(arm: str, jobs: list[SimJob], server_limits: str, seed: int,
                 return
             last_pending = t
             progress = job.progress(t)
+            queued = job.queued(t)
 
     await asyncio.gather(*(one(job) for job in jobs))
     return outcomes
@@ -414,6 +427,14 @@ def print_phases(outcomes: list[Outcome], out: Callable[[str], None]) -> None:
         for phase, row in sorted(counts.items())))
 
 
+def _providers(text: str) -> set[str]:
+    names = {x.strip() for x in text.split(",") if x.strip() and x.strip() != "none"}
+    unknown = names - set(PROVIDERS)
+    if unknown:
+        raise SystemExit(f"unknown provider(s) {sorted(unknown)}; known: {', '.join(PROVIDERS)}")
+    return names
+
+
 def run_simulation(args: argparse.Namespace) -> int:
     families = FAMILIES if args.family == "all" else tuple(args.family.split(","))
     if args.seed and "," in args.seed:
@@ -422,9 +443,15 @@ def run_simulation(args: argparse.Namespace) -> int:
         seeds = [int(args.seed) + k for k in range(args.seeds)]
     else:
         seeds = [random.SystemRandom().randrange(1, 10**6) for _ in range(args.seeds)]
+    REPORTS_PROGRESS.clear()
+    REPORTS_PROGRESS.update(_providers(args.progress))
+    SHOWS_QUEUE.clear()
+    SHOWS_QUEUE.update(_providers(args.queue_words))
     out = print
     out(f"simulation: {args.jobs} jobs per provider at once, families {', '.join(families)}, "
-        f"seeds {seeds}, server limits on {args.server_limits}"
+        f"seeds {seeds}, server limits on {args.server_limits}; progress from "
+        f"{', '.join(sorted(REPORTS_PROGRESS)) or 'none'}, queue word from "
+        f"{', '.join(sorted(SHOWS_QUEUE)) or 'none'}"
         + (", after a first burst of the family (--warm)" if args.warm else "")
         + (", per-job jitter streams (--paired)" if args.paired else ""))
     report: dict[str, Any] = {"seeds": seeds, "families": {}}
@@ -526,6 +553,12 @@ def main(argv: list[str] | None = None) -> int:
                              "same jitter per job (for comparing versions; the recorded runs share one stream)")
     parser.add_argument("--warm", action="store_true",
                         help="measure a second burst, after one that taught the session's memories")
+    parser.add_argument("--progress", default="xai,apiinone",
+                        help="providers whose status replies carry a progress figure (comma list or none; "
+                             "default: xAI, which documents one, and API in One, whose sandbox and the issue-11 emulator send one; `xai` alone: as the pages show)")
+    parser.add_argument("--queue-words", default="xai,pixazo,xingchao",
+                        help="providers whose status word says queued while the job waits "
+                             "(comma list or none; default: as documented)")
     parser.add_argument("--json", type=Path, help="also write the tables here")
     parser.add_argument("--real", action="store_true", help="real HTTP against the sandbox instead")
     parser.add_argument("--scale", type=float, default=1.0, help="--real only: time scale")

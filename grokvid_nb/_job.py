@@ -715,10 +715,11 @@ class Job:
             self._started_mono = start
         hint: float | None = None
         errors = not_found = unrecognised = 0
+        queued = False  # the last status reply's own word said "queued" (not the submit's)
         while True:
             elapsed = time.monotonic() - start
             delay = (self._backoff(errors, hint) if errors else
-                     schedule.next_delay(elapsed, self.progress, hint))
+                     schedule.next_delay(elapsed, self.progress, hint, queued=queued))
             self._next_check_mono = time.monotonic() + delay
             if not await self._sleep_until(delay):
                 self._finish(State.TIMED_OUT, message=(
@@ -760,6 +761,7 @@ class Job:
                 if self._after_unrecognised(status, unrecognised):
                     return
                 continue
+            queued = status.state is State.QUEUED
             if not status.state.terminal:
                 self._last_pending_s = time.monotonic() - start
             if status.state is State.RUNNING and self._first_running_s is None:

@@ -24,6 +24,11 @@ since submit) plus what the provider documents and what earlier jobs took. Chose
    first look is at the window's start: "about 40-60 s" lets a job end at or just before
    40 s (the sandbox's own model puts 6 s clips there), and skipping that look cost a
    p95 worse than a 5 s loop's (benchmarks/RESULTS.md, family `by_request`).
+   The queue word: a status reply that says the job waits in the provider's queue (xAI
+   `pending`, Pixazo `QUEUED`, XingChaoYiQing `queued`) means it cannot end yet; it is looked
+   at every `QUEUE_RUN_SHARE` of the shortest documented time, and once it runs the documented window counts from its last queued
+   reply (at least `QUEUE_RUN_SHARE` of the shortest documented time after it), so a queue
+   surge pushes the window back instead of making the job look overdue.
 3. Overdue (past the predicted end or the window): polls stay a few seconds apart while the
    job is late by less than the typical spread, then back off to the documented interval
    (`PollingPrior.interval`) and at most `cap`.
@@ -61,6 +66,9 @@ MAX_SCAN_STEP_S = 4.0
 TAIL_STEP_S = 3.0
 #: step while a progress-reporting job is queued (0 %)
 QUEUED_STEP_S = 5.0
+#: a job that leaves the provider's queue still runs at least this share of the documented
+#: shortest time (the documented range includes a usual short queue)
+QUEUE_RUN_SHARE = 0.75
 #: with a measured progress rate, polls further than this from the predicted end go part way
 AIM_HORIZON_S = 6.0
 #: far from the predicted end, a poll goes this fraction of the way there
@@ -324,8 +332,9 @@ class PollSchedule:
     priority: float = EXPLORE
     phase: str = ""
     _readings: list[tuple[float, float]] = field(default_factory=list)  # (t, %) while running
-    _queued_at: float | None = None  # last time a progress-reporting job said 0 %
+    _queued_at: float | None = None  # last time the job said it was queued (0 %, or its status word)
     _reports_progress: bool = False
+    _queued_now: bool = False  # the latest reply said queued
 
     def __post_init__(self) -> None:
         if self.policy is None:
@@ -344,8 +353,8 @@ class PollSchedule:
         assert self.policy is not None
         return self.policy.min_interval * self.scale
 
-    def window(self) -> tuple[float, float]:
-        """(low, high) scaled seconds since submit where this job is expected to finish."""
+    def _documented(self) -> tuple[float, float]:
+        """The documented completion range of this job's clip, scaled."""
         assert self.policy is not None
         low, high = self.policy.typical or self.prior.typical
         if self.duration is not None:
@@ -353,7 +362,11 @@ class PollSchedule:
                 if self.duration <= longest:
                     low, high = rng
                     break
-        low, high = low * self.scale, high * self.scale
+        return low * self.scale, high * self.scale
+
+    def window(self) -> tuple[float, float]:
+        """(low, high) scaled seconds since submit where this job is expected to finish."""
+        low, high = self._documented()
         if self.learned is not None:
             # learning widens the documented range (jobs faster or slower than documented) but
             # never narrows it: the first jobs of a burst to finish are the fastest ones
@@ -362,15 +375,18 @@ class PollSchedule:
 
     # ---- the decision -------------------------------------------------------------------
     def next_delay(self, elapsed: float, progress: float | None = None,
-                   retry_after: float | None = None) -> float:
+                   retry_after: float | None = None, queued: bool = False) -> float:
         """Seconds to wait before the next poll, `elapsed` seconds after the submit.
 
-        `progress` is the latest reading (None when the provider reports none).
+        `progress` is the latest reading (None when the provider reports none); `queued`: the
+        latest reply's status word said the job waits in the provider's queue (xAI `pending`,
+        Pixazo `QUEUED`, XingChaoYiQing `queued`), as opposed to running.
         """
         if self.fixed is not None:
             delay = self.fixed * (1 + 0.1 * (self.rng() - 0.5))
             self.priority, self.phase = ROUTINE, "fixed"
         else:
+            self._note_queued(elapsed, queued)
             self._note(elapsed, progress)
             delay = self._adaptive(elapsed)
             spread = min(0.05 * delay, 0.2 * self.scale)
@@ -382,6 +398,11 @@ class PollSchedule:
         if self.deadline is not None:
             delay = min(delay, max(0.0, self.deadline - elapsed))
         return delay
+
+    def _note_queued(self, elapsed: float, queued: bool) -> None:
+        self._queued_now = queued and not self._readings
+        if self._queued_now:
+            self._queued_at = elapsed
 
     def _note(self, elapsed: float, progress: float | None) -> None:
         if progress is None:
@@ -417,10 +438,33 @@ class PollSchedule:
                 return low - elapsed
             step = min(max(QUEUED_STEP_S * scale, 0.25 * elapsed), 2 * self._interval())
             return max(step, min(low - elapsed, self._interval()))
+        if self._queued_at is not None:
+            if self._queued_now:
+                return self._queued_no_progress(elapsed, low)
+            low, high = self._after_queue(low, high)
         if elapsed < low - MIN_SPACING_S * scale:
             self.priority, self.phase = EXPLORE, "to window"
             return low - elapsed
         return self._scan(elapsed, low, high)
+
+    def _queued_no_progress(self, elapsed: float, low: float) -> float:
+        """Still queued, by the provider's own word: it cannot end before it has run for
+        `QUEUE_RUN_SHARE` of the documented shortest time, and the window is then counted from
+        the last queued reply (`_after_queue`), so looks that far apart miss nothing."""
+        self.priority, self.phase = EXPLORE, "queued"
+        if elapsed < low - MIN_SPACING_S * self.scale:
+            return low - elapsed  # before the window nothing ends, queued or not
+        return max(QUEUE_RUN_SHARE * self._documented()[0], MIN_SPACING_S * self.scale)
+
+    def _after_queue(self, low: float, high: float) -> tuple[float, float]:
+        """The window of a job last seen queued at `_queued_at` and running since: the
+        documented range counts from when it left the queue (a queue surge pushes the whole
+        range back), its start no sooner than `QUEUE_RUN_SHARE` of the shortest time after
+        the last queued reply (the documented range includes a usual short queue)."""
+        assert self._queued_at is not None
+        doc_low, doc_high = self._documented()
+        return (max(low, self._queued_at + QUEUE_RUN_SHARE * doc_low),
+                max(high, self._queued_at + doc_high))
 
     def _scan(self, elapsed: float, low: float, high: float) -> float:
         """Spacing inside the window and after it."""

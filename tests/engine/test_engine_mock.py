@@ -306,3 +306,23 @@ def test_a_reattached_task_teaches_no_end_ratio(monkeypatch: pytest.MonkeyPatch)
     assert [j.task_id for j in resumed] == ["task-1"]
     assert resumed[0].wait(20).ok
     assert taught == []  # its readings start mid-run: nothing learned from them
+
+
+def test_the_schedule_hears_the_status_word_queued_from_poll_replies_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A reply that says queued (xAI `pending`) tells the schedule the job has not started; the
+    engine's own QUEUED after the submit does not (APIXO, say, has no such word)."""
+    from grokvid_nb._schedule import PollSchedule
+
+    heard: list[bool] = []
+    original = PollSchedule.next_delay
+
+    def recording(self: PollSchedule, elapsed: float, progress: float | None = None,
+                  retry_after: float | None = None, queued: bool = False) -> float:
+        heard.append(queued)
+        return original(self, elapsed, progress, retry_after, queued=queued)
+
+    monkeypatch.setattr(PollSchedule, "next_delay", recording)
+    script = Script([], [{"status": "pending"}, {"status": "queued"}, {"status": "processing", "progress": 40}, DONE])
+    res = client(script).submit("a harbour at dawn", duration=6).wait(timeout=20)
+    assert res.ok and res.polls == 4
+    assert heard == [False, True, True, False]

@@ -85,6 +85,59 @@ PROGRESS = [
 ]
 
 
+# (case, prior, provider, clip, replies [(elapsed, said queued)], now, queued now, expected, phase): the
+# provider's own status word "queued" (xAI pending, Pixazo QUEUED, XingChaoYiQing queued), no progress figure
+QUEUE_WORD = [
+    ("queued at the submit: the first look is still the window's start", PIXAZO, None, None, [], 0.0, True,
+     15.0, "queued"),
+    ("queued at the window's start: the next look when it could have run 3/4 of the shortest time",
+     PIXAZO, None, None, [], 15.0, True, 11.25, "queued"),
+    ("a long queue: the same step", PIXAZO, None, None, [(15.0, True)], 100.0, True, 11.25, "queued"),
+    ("another window: 3/4 of its 30 s", PollingPrior(first_poll=10.0, typical=(30.0, 60.0), interval=5.0),
+     None, None, [], 100.0, True, 22.5, "queued"),
+    ("running after a queue that lasted to 40 s: the window starts 3/4 x 15 s after that", PIXAZO, None, None,
+     [(15.0, True), (40.0, True)], 50.0, False, 51.25 - 50.0, "to window"),
+    ("then scanned with the whole documented width after the queue (capped at 4 s)", PIXAZO, None, None,
+     [(15.0, True), (40.0, True)], 60.0, False, 4.0, "window scan"),
+    ("near the shifted window's end (40 + 110 s) the spacing tightens", PIXAZO, None, None,
+     [(15.0, True), (40.0, True)], 148.0, False, math.sqrt(2 * 0.3 * (2 + (150 - 51.25) / 10)), "window scan"),
+    ("past the shifted window: the tail", PIXAZO, None, None, [(15.0, True), (40.0, True)], 151.0, False,
+     3.0, "tail"),
+    ("queued at the submit only: nothing shifts", PIXAZO, None, None, [(0.0, True)], 15.0, False,
+     4.0, "window scan"),
+    ("still queued at 5 s: it cannot end before 5 + 3/4 x 15 s", PIXAZO, None, None, [(5.0, True)], 15.0, False,
+     1.25, "to window"),
+    ("xingchao 6 s clip queued at 2 min: 3/4 of its 2 min", XAI, "xingchao", 6.0, [], 120.0, True, 90.0, "queued"),
+]
+
+
+@pytest.mark.parametrize(("case", "prior", "provider", "clip", "replies", "now", "queued", "expected", "phase"),
+                         QUEUE_WORD, ids=[row[0] for row in QUEUE_WORD])
+def test_the_queue_word_pushes_the_window_back(case: str, prior: PollingPrior, provider: str | None,
+                                               clip: float | None, replies: list[tuple[float, bool]], now: float,
+                                               queued: bool, expected: float, phase: str) -> None:
+    schedule = PollSchedule(prior, provider=provider, duration=clip, rng=no_jitter)
+    for elapsed, said_queued in replies:
+        schedule.next_delay(elapsed, None, queued=said_queued)
+    assert schedule.next_delay(now, None, queued=queued) == pytest.approx(expected)
+    assert schedule.phase == phase
+
+
+def test_a_queue_word_with_progress_figures_is_the_same_queue_as_zero_percent() -> None:
+    by_word, by_figure = PollSchedule(XAI, rng=no_jitter), PollSchedule(XAI, rng=no_jitter)
+    for elapsed in (10.0, 20.0, 36.0):
+        assert by_word.next_delay(elapsed, 0.0, queued=True) == pytest.approx(by_figure.next_delay(elapsed, 0.0))
+    # then running: both predict from the running readings, counting from the last queued reply
+    for elapsed, progress in ((40.0, 10.0), (43.0, 16.0)):
+        assert by_word.next_delay(elapsed, progress) == pytest.approx(by_figure.next_delay(elapsed, progress))
+    assert by_word.prediction() == by_figure.prediction()
+
+
+def test_a_fixed_interval_ignores_the_queue_word() -> None:
+    schedule = PollSchedule(PIXAZO, fixed=5.0, rng=no_jitter)
+    assert schedule.next_delay(40.0, None, queued=True) == pytest.approx(5.0)
+
+
 # (case, elapsed, bound, window start, step, shortest, expected): the wait after a first running reading
 ONE_READING_WAITS = [
     ("in the window: the step (3 s)", 25.0, 40.0, 20.0, 3.0, 0.5, 3.0),
