@@ -16,8 +16,9 @@ since submit) plus what the provider documents and what earlier jobs took. Chose
    Learned per kind of job (`RatioMemory`, `end_ratios`): each finished job's running time
    over the running time its progress predicted. Where earlier jobs reliably ran longer
    than predicted (progress sitting at 99 % for a while: the learned range starts 5 % or
-   more above 1), polls aim at that range instead of the predicted end, and scan it
-   every second or so. Read at each decision, so a burst learns from its first jobs.
+   more above 1), polls aim at that range instead of the predicted end, and scan it with
+   the window's spacing rule (down to 0.6 s). Read at each decision, so a burst learns
+   from its first jobs.
 2. No progress: a completion window (the documented range for the clip, widened, never
    narrowed, by completion times learned in this session) is scanned with a spacing that
    tightens as the window runs out (the chance to finish in the next second grows). The
@@ -83,9 +84,8 @@ PROGRESS_TAIL_START_S = 1.5
 #: a reading at or above this says the job is nearly done, not how fast it runs
 TOP_PROGRESS = 99.0
 #: inside an end range learned from earlier jobs' progress (`RatioMemory`): spacing
-#: sqrt(2 x C x time left in the range), at least the shortest step
+#: sqrt(2 x SCAN_COST_S x time left in the range) as in a window, but at least this step
 LEARNED_SPACING_S = 0.6
-LEARNED_SCAN_COST_S = 0.1
 #: the learned range is used once earlier jobs ran at least this much longer than their
 #: progress predicted (its low end): below that the readings' own prediction is the aim
 LEARNED_RATIO_MIN = 1.05
@@ -607,11 +607,11 @@ class PollSchedule:
                 return self._part_way(remaining, remaining, running)
             return remaining
         if elapsed < high:
-            # inside the range: a poll every second or so (tighter than a window without
-            # progress: earlier jobs have shown this one is about to end)
+            # inside the range: spaced as a window scan, down to a shorter step than a window
+            # without progress (earlier jobs have shown this one is about to end)
             self.priority, self.phase = URGENT, "learned window"
             left = high - elapsed
-            return max(math.sqrt(2 * LEARNED_SCAN_COST_S * scale * left), LEARNED_SPACING_S * scale)
+            return max(math.sqrt(2 * SCAN_COST_S * scale * left), LEARNED_SPACING_S * scale)
         spread = max(2.0 * scale, 0.4 * (high - predicted.start))
         return self._progress_tail(elapsed - high, spread)
 
