@@ -57,7 +57,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from grokvid_nb._ratelimit import POLL, SUBMIT, URGENT, RateLimiter  # noqa: E402
-from grokvid_nb._schedule import LatencyMemory, PollPolicy, PollSchedule, RatioMemory  # noqa: E402
+from grokvid_nb._schedule import LatencyMemory, PollPolicy, PollSchedule, QueueWordTrust, RatioMemory  # noqa: E402
 from grokvid_nb.adapters import PollingPrior, get_adapter  # noqa: E402
 
 PROVIDERS = ("xai", "apixo", "pixazo", "xingchao", "apiinone")
@@ -266,6 +266,7 @@ async def run_arm(arm: str, jobs: list[SimJob], server_limits: str, seed: int,
     limiters = {p: RateLimiter(tuple(get_adapter(p).rate_limits), clock=loop.time) for p in PROVIDERS}
     servers = {p: ServerLimit(((1, 1.0), (60, 60.0)) if p == "xai" else ()) for p in PROVIDERS}
     outcomes: list[Outcome] = []
+    trust = QueueWordTrust()  # as the engine's `queue_words`, per arm and burst
 
     async def one(job: SimJob) -> None:
         limiter, server = limiters[job.provider], servers[job.provider]
@@ -292,7 +293,7 @@ async def run_arm(arm: str, jobs: list[SimJob], server_limits: str, seed: int,
             if errors:
                 delay = max(min(30.0, 2 ** errors) * (0.5 + rng.random() / 2), hint or 0.0)
             elif isinstance(schedule, PollSchedule):
-                delay = schedule.next_delay(elapsed, progress, hint, queued=queued)
+                delay = schedule.next_delay(elapsed, progress, hint, queued=queued and trust.trusted(job.provider))
             else:
                 delay = schedule.next_delay(elapsed, progress, hint)
             phase = "after error" if errors else getattr(schedule, "phase", "") or "reference"
@@ -312,6 +313,8 @@ async def run_arm(arm: str, jobs: list[SimJob], server_limits: str, seed: int,
             errors = 0
             t = now - start
             if t >= job.latency:
+                if queued:  # done straight from queued: as Job._poll_until_done, stop believing the word
+                    trust.contradicted(job.provider)
                 key = (job.provider, "sim", "m", job.clip, "480p")
                 memory.add(key, (last_pending + t) / 2, (t - last_pending) / 2)
                 learned = schedule.end_ratio(last_pending, t) if isinstance(schedule, PollSchedule) else None

@@ -45,7 +45,7 @@ from ._files import AtomicWriter, trusted_copy
 from ._ledger import DEFERRABLE, LedgerRow
 from ._ratelimit import POLL, SUBMIT
 from ._result import Result
-from ._schedule import MemoryKey, PollSchedule, end_ratios, memory
+from ._schedule import MemoryKey, PollSchedule, end_ratios, memory, queue_words
 from ._secrets import contains_secret, redact
 from ._submit_rules import SubmitAction, after_failed_submit
 from ._types import JobSnapshot, ResultLink, State, TaskStatus, VideoRequest
@@ -715,11 +715,12 @@ class Job:
             self._started_mono = start
         hint: float | None = None
         errors = not_found = unrecognised = 0
-        queued = False  # the last status reply's own word said "queued" (not the submit's)
+        said_queued = False  # the last status reply's own word said "queued" (not the submit's)
         while True:
             elapsed = time.monotonic() - start
             delay = (self._backoff(errors, hint) if errors else
-                     schedule.next_delay(elapsed, self.progress, hint, queued=queued))
+                     schedule.next_delay(elapsed, self.progress, hint,
+                                         queued=said_queued and queue_words.trusted(self.provider)))
             self._next_check_mono = time.monotonic() + delay
             if not await self._sleep_until(delay):
                 self._finish(State.TIMED_OUT, message=(
@@ -761,7 +762,10 @@ class Job:
                 if self._after_unrecognised(status, unrecognised):
                     return
                 continue
-            queued = status.state is State.QUEUED
+            if said_queued and status.state is State.SUCCEEDED and queue_words.contradicted(self.provider):
+                log.info("grokvid_nb: a %s job went from 'queued' straight to done: its queue word is "
+                         "ignored from now on in this session", self.provider)
+            said_queued = status.state is State.QUEUED
             if not status.state.terminal:
                 self._last_pending_s = time.monotonic() - start
             if status.state is State.RUNNING and self._first_running_s is None:

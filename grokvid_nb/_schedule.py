@@ -29,7 +29,8 @@ since submit) plus what the provider documents and what earlier jobs took. Chose
    `pending`, Pixazo `QUEUED`, XingChaoYiQing `queued`) means it cannot end yet; it is looked
    at every `QUEUE_RUN_SHARE` of the shortest documented time, and once it runs the documented window counts from its last queued
    reply (at least `QUEUE_RUN_SHARE` of the shortest documented time after it), so a queue
-   surge pushes the window back instead of making the job look overdue.
+   surge pushes the window back instead of making the job look overdue. A provider whose job
+   went from queued straight to done is not believed again (`queue_words`).
 3. Overdue (past the predicted end or the window): polls stay a few seconds apart while the
    job is late by less than the typical spread, then back off to the documented interval
    (`PollingPrior.interval`) and at most `cap`.
@@ -55,7 +56,7 @@ from .adapters import PollingPrior
 
 __all__ = ["time_scale", "PollSchedule", "PollPolicy", "POLL_POLICIES", "poll_policy",
            "LatencyMemory", "MemoryKey", "memory", "Prediction", "RatioMemory", "end_ratios",
-           "one_reading_wait"]
+           "QueueWordTrust", "queue_words", "one_reading_wait"]
 
 #: spacing constant of the window scan: spacing = sqrt(2 * C * time left in the window)
 SCAN_COST_S = 0.3
@@ -298,6 +299,42 @@ class RatioMemory:
 
 
 end_ratios = RatioMemory()
+
+
+class QueueWordTrust:
+    """Whether a provider's "queued" status word is believed in this session.
+
+    The pages of xAI, Pixazo and XingChaoYiQing say a job goes queued -> processing -> done, and
+    the schedule takes a queued job for not started (`PollSchedule.next_delay(queued=...)`). A
+    job whose replies went from queued straight to done shows that this provider says queued
+    while it runs: from then on the engine ignores that word for the provider, and its jobs are
+    polled as if it had none (the first such job was seen at most one queued step late).
+    """
+
+    def __init__(self) -> None:
+        self._distrusted: set[str] = set()
+        self._lock = threading.Lock()
+
+    def trusted(self, provider: str) -> bool:
+        """False once a job of `provider` went from queued straight to done."""
+        with self._lock:
+            return provider not in self._distrusted
+
+    def contradicted(self, provider: str) -> bool:
+        """Record a job of `provider` that went from queued straight to done; True the first time."""
+        with self._lock:
+            if provider in self._distrusted:
+                return False
+            self._distrusted.add(provider)
+            return True
+
+    def clear(self) -> None:
+        """Believe every provider's word again (for tests and benchmarks)."""
+        with self._lock:
+            self._distrusted.clear()
+
+
+queue_words = QueueWordTrust()
 
 
 @dataclass

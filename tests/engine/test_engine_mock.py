@@ -326,3 +326,29 @@ def test_the_schedule_hears_the_status_word_queued_from_poll_replies_only(monkey
     res = client(script).submit("a harbour at dawn", duration=6).wait(timeout=20)
     assert res.ok and res.polls == 4
     assert heard == [False, True, True, False]
+
+
+def test_a_job_done_straight_from_queued_makes_the_queue_word_ignored_for_that_provider(
+        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    """A provider that says queued while the job runs would make every job wait a queued step
+    after its end: once a job goes from queued straight to done, the word is ignored."""
+    from grokvid_nb._schedule import PollSchedule, queue_words
+
+    heard: list[bool] = []
+    original = PollSchedule.next_delay
+
+    def recording(self: PollSchedule, elapsed: float, progress: float | None = None,
+                  retry_after: float | None = None, queued: bool = False) -> float:
+        heard.append(queued)
+        return original(self, elapsed, progress, retry_after, queued=queued)
+
+    monkeypatch.setattr(PollSchedule, "next_delay", recording)
+    caplog.set_level("INFO", logger="grokvid_nb")
+    first = client(Script([], [{"status": "queued"}, DONE])).submit("a quiet street", duration=6).wait(20)
+    assert first.ok and heard == [False, True]
+    assert not queue_words.trusted("xai") and queue_words.trusted("pixazo")
+    assert "went from 'queued' straight to done" in caplog.text
+    heard.clear()
+    second = client(Script([], [{"status": "queued"}, {"status": "queued"}, DONE])).submit("a quiet pier", duration=6)
+    assert second.wait(20).ok and heard == [False, False, False]
+    assert caplog.text.count("straight to done") == 1  # said once per provider and session
