@@ -116,17 +116,48 @@ class SandboxProcess:
 
 # ---- the client side, run in a fresh process per arm ------------------------------------------
 class Sampler:
-    """Peak RSS of this process, sampled every 20 ms in a thread."""
+    """Peak RSS growth of this process over the run. On Linux the kernel keeps the peak
+    (`VmHWM`, reset at the start through `/proc/self/clear_refs`), so nothing samples and the
+    harness adds no CPU to the client's; elsewhere a thread samples RSS every 20 ms (which
+    cost about 0.18 s of CPU in a 30 s run, counted in the client's CPU)."""
 
     def __init__(self) -> None:
+        self.base = self._rss()
+        self._thread: threading.Thread | None = None
+        try:
+            with open("/proc/self/clear_refs", "w") as refs:
+                refs.write("5")  # the peak starts again from the current RSS
+            self._kernel_peak = self._status("VmHWM") is not None
+        except OSError:
+            self._kernel_peak = False
+        if self._kernel_peak:
+            return
         import psutil
 
         self.proc = psutil.Process()
-        self.base = self.proc.memory_info().rss
         self.peak = self.base
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
+
+    @staticmethod
+    def _status(field: str) -> int | None:
+        try:
+            with open("/proc/self/status") as status:
+                for line in status:
+                    if line.startswith(field + ":"):
+                        return int(line.split()[1]) * 1024
+        except OSError:
+            pass
+        return None
+
+    def _rss(self) -> int:
+        rss = self._status("VmRSS")
+        if rss is not None:
+            return rss
+        import psutil
+
+        return int(psutil.Process().memory_info().rss)
 
     def _run(self) -> None:
         while not self._stop.wait(0.02):
@@ -134,6 +165,9 @@ class Sampler:
 
     def stop(self) -> float:
         """Peak growth in MB."""
+        if self._kernel_peak:
+            return ((self._status("VmHWM") or self.base) - self.base) / 1e6
+        assert self._thread is not None
         self._stop.set()
         self._thread.join()
         self.peak = max(self.peak, self.proc.memory_info().rss)

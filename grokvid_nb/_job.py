@@ -682,10 +682,12 @@ class Job:
                         return False
                     saved = self._record(task_id=self.task_id, accepted_at=time.time(),
                                          state=State.QUEUED.value)
+                    if saved:  # the state went to the ledger with the id: no second write
+                        self.state = State.QUEUED
                 if not saved:  # the id is on this job and in the ledger's retry queue
                     self._end_for_ledger()
                     return False
-                self._set(state=State.QUEUED)
+                self._notify()
                 return not self._done.done()
             self._submit_in_flight = False
             log.info("grokvid_nb: submit to %s not accepted (%s); retrying", self.provider, reason)

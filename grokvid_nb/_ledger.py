@@ -87,8 +87,22 @@ _COLUMNS = (
     "error_message", "local_path", "provider_created_at", "provider_completed_at", "updated_at",
     "url_expires_at", "url_gone_at", "owner",
 )
+_COLUMN_SET = frozenset(_COLUMNS)
 #: Columns added after the first release: (name, SQL type), added to older files on open.
 _ADDED_COLUMNS = (("url_expires_at", "REAL"), ("url_gone_at", "REAL"), ("owner", "TEXT"))
+
+
+#: this process's id (`os.getpid()` is a system call; a fork resets it below)
+_pid = os.getpid()
+
+
+def _forked() -> None:
+    global _pid
+    _pid = os.getpid()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forked)
 
 
 def process_tag() -> str:
@@ -241,12 +255,12 @@ class Ledger:
 
     def _connection(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
-        if conn is None or getattr(self._local, "pid", None) != os.getpid():
+        if conn is None or getattr(self._local, "pid", None) != _pid:
             conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
             self._local.conn = conn
-            self._local.pid = os.getpid()
+            self._local.pid = _pid
         return conn
 
     @contextmanager
@@ -332,7 +346,7 @@ class Ledger:
 
     @staticmethod
     def _encode(fields: dict[str, Any]) -> dict[str, Any]:
-        unknown = set(fields) - set(_COLUMNS)
+        unknown = fields.keys() - _COLUMN_SET
         if unknown:
             raise KeyError(f"unknown ledger columns: {sorted(unknown)}")
         if "video_urls" in fields and fields["video_urls"] is not None:

@@ -81,3 +81,40 @@ def test_the_task_id_is_on_disk_when_submit_returns() -> None:
         job.cancel()
     finally:
         gv.use_sandbox(False)
+
+
+def test_the_task_id_and_the_queued_state_are_one_write(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the reply to a submit is one transaction (task id, accepted time, state): a second write
+    # of the same state cost every job a transaction on the event loop
+    from grokvid_nb._job import Job
+    from grokvid_nb._types import State
+
+    writes: list[dict[str, object]] = []
+    notified: list[tuple[State, str | None]] = []
+    real_write, real_notify = Ledger._write, Job._notify
+
+    def write(self: Ledger, job_id: str, fields: dict[str, object]) -> None:
+        writes.append(dict(fields))
+        real_write(self, job_id, fields)
+
+    def notify(self: Job) -> None:
+        notified.append((self.state, self.task_id))
+        real_notify(self)
+
+    monkeypatch.setattr(Ledger, "_write", write)
+    monkeypatch.setattr(Job, "_notify", notify)
+    gv.use_sandbox(time_scale=0.01, seed=5)
+    try:
+        client = gv.Client("xai")
+        job = client.start("a paid job [sandbox:succeed] [sandbox:latency=30]", reuse=False)
+        assert job.wait(20).ok
+    finally:
+        gv.use_sandbox(False)
+    with_id = [w for w in writes if w.get("task_id") is not None]
+    assert with_id[0].keys() - {"updated_at"} == {"task_id", "accepted_at", "state"}
+    assert with_id[0]["state"] == "queued" and with_id[0]["task_id"] == job.task_id
+    assert [w for w in writes if w.get("state") == "queued"] == [with_id[0]]
+    assert writes[0].keys() - {"updated_at"} == {"submitted_at"}  # before the submit left
+    assert (State.QUEUED, job.task_id) in notified  # views still hear of the task id at once
+    assert _on_disk(client.ledger.path, job.job_id, "task_id") == job.task_id
+    assert _on_disk(client.ledger.path, job.job_id, "state") == "succeeded"
