@@ -308,9 +308,9 @@ def test_a_reattached_task_teaches_no_end_ratio(monkeypatch: pytest.MonkeyPatch)
     assert taught == []  # its readings start mid-run: nothing learned from them
 
 
-def test_the_schedule_hears_the_status_word_queued_from_poll_replies_only(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A reply that says queued (xAI `pending`) tells the schedule the job has not started; the
-    engine's own QUEUED after the submit does not (APIXO, say, has no such word)."""
+@pytest.fixture
+def heard_queued(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """The `queued` argument of every `PollSchedule.next_delay` call, in order."""
     from grokvid_nb._schedule import PollSchedule
 
     heard: list[bool] = []
@@ -322,33 +322,30 @@ def test_the_schedule_hears_the_status_word_queued_from_poll_replies_only(monkey
         return original(self, elapsed, progress, retry_after, queued=queued)
 
     monkeypatch.setattr(PollSchedule, "next_delay", recording)
+    return heard
+
+
+def test_the_schedule_hears_the_status_word_queued_from_poll_replies_only(heard_queued: list[bool]) -> None:
+    """A reply that says queued (xAI `pending`) tells the schedule the job has not started; the
+    engine's own QUEUED after the submit does not (APIXO, say, has no such word)."""
     script = Script([], [{"status": "pending"}, {"status": "queued"}, {"status": "processing", "progress": 40}, DONE])
     res = client(script).submit("a harbour at dawn", duration=6).wait(timeout=20)
     assert res.ok and res.polls == 4
-    assert heard == [False, True, True, False]
+    assert heard_queued == [False, True, True, False]
 
 
 def test_a_job_done_straight_from_queued_makes_the_queue_word_ignored_for_that_provider(
-        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+        heard_queued: list[bool], caplog: pytest.LogCaptureFixture) -> None:
     """A provider that says queued while the job runs would make every job wait a queued step
     after its end: once a job goes from queued straight to done, the word is ignored."""
-    from grokvid_nb._schedule import PollSchedule, queue_words
+    from grokvid_nb._schedule import queue_words
 
-    heard: list[bool] = []
-    original = PollSchedule.next_delay
-
-    def recording(self: PollSchedule, elapsed: float, progress: float | None = None,
-                  retry_after: float | None = None, queued: bool = False) -> float:
-        heard.append(queued)
-        return original(self, elapsed, progress, retry_after, queued=queued)
-
-    monkeypatch.setattr(PollSchedule, "next_delay", recording)
     caplog.set_level("INFO", logger="grokvid_nb")
     first = client(Script([], [{"status": "queued"}, DONE])).submit("a quiet street", duration=6).wait(20)
-    assert first.ok and heard == [False, True]
+    assert first.ok and heard_queued == [False, True]
     assert not queue_words.trusted("xai") and queue_words.trusted("pixazo")
     assert "went from 'queued' straight to done" in caplog.text
-    heard.clear()
+    heard_queued.clear()
     second = client(Script([], [{"status": "queued"}, {"status": "queued"}, DONE])).submit("a quiet pier", duration=6)
-    assert second.wait(20).ok and heard == [False, False, False]
+    assert second.wait(20).ok and heard_queued == [False, False, False]
     assert caplog.text.count("straight to done") == 1  # said once per provider and session
