@@ -71,6 +71,9 @@ QUEUED_STEP_S = 5.0
 #: a job that leaves the provider's queue still runs at least this share of the documented
 #: shortest time (the documented range includes a usual short queue)
 QUEUE_RUN_SHARE = 0.75
+#: a job queued by the provider's word is still looked at least once a minute (a failure in
+#: the queue is then seen within a minute, and XingChaoYiQing's 30-60 s guidance is kept)
+QUEUED_MAX_STEP_S = 60.0
 #: with a measured progress rate, polls further than this from the predicted end go part way
 AIM_HORIZON_S = 6.0
 #: far from the predicted end, a poll goes this fraction of the way there
@@ -487,11 +490,13 @@ class PollSchedule:
     def _queued_no_progress(self, elapsed: float, low: float) -> float:
         """Still queued, by the provider's own word: it cannot end before it has run for
         `QUEUE_RUN_SHARE` of the documented shortest time, and the window is then counted from
-        the last queued reply (`_after_queue`), so looks that far apart miss nothing."""
+        the last queued reply (`_after_queue`), so looks that far apart miss nothing (but at
+        least once a minute, `QUEUED_MAX_STEP_S`, for a failure in the queue)."""
         self.priority, self.phase = EXPLORE, "queued"
         if elapsed < low - MIN_SPACING_S * self.scale:
             return low - elapsed  # before the window nothing ends, queued or not
-        return max(QUEUE_RUN_SHARE * self._documented()[0], MIN_SPACING_S * self.scale)
+        return min(max(QUEUE_RUN_SHARE * self._documented()[0], MIN_SPACING_S * self.scale),
+                   QUEUED_MAX_STEP_S * self.scale)
 
     def _after_queue(self, low: float, high: float) -> tuple[float, float]:
         """The window of a job last seen queued at `_queued_at` and running since: the

@@ -107,7 +107,8 @@ QUEUE_WORD = [
      4.0, "window scan"),
     ("still queued at 5 s: it cannot end before 5 + 3/4 x 15 s", PIXAZO, None, None, [(5.0, True)], 15.0, False,
      1.25, "to window"),
-    ("xingchao 6 s clip queued at 2 min: 3/4 of its 2 min", XAI, "xingchao", 6.0, [], 120.0, True, 90.0, "queued"),
+    ("xingchao queued at 2 min: 3/4 of its 2 min is more than a minute, so once a minute", XAI, "xingchao", 6.0,
+     [], 120.0, True, 60.0, "queued"),
 ]
 
 
