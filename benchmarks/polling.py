@@ -206,7 +206,8 @@ class ServerLimit:
 # ---- the arms -------------------------------------------------------------------------------
 @dataclass
 class ReferenceSchedule:
-    """The simple reference client of issue 11 (same interface as PollSchedule)."""
+    """The simple reference client of issue 11 (same interface as PollSchedule; it ignores the
+    queue word, as that client did)."""
 
     first_poll: float
     step: float = 2.5
@@ -214,7 +215,7 @@ class ReferenceSchedule:
     readings: list[tuple[float, float]] = field(default_factory=list)
 
     def next_delay(self, elapsed: float, progress: float | None = None,
-                   retry_after: float | None = None) -> float:
+                   retry_after: float | None = None, queued: bool = False) -> float:
         if progress is not None and 0 < progress < 100 and (not self.readings or progress > self.readings[-1][1]):
             self.readings.append((elapsed, progress))
         if elapsed < self.first_poll:
@@ -292,10 +293,8 @@ async def run_arm(arm: str, jobs: list[SimJob], server_limits: str, seed: int,
             elapsed = loop.time() - start
             if errors:
                 delay = max(min(30.0, 2 ** errors) * (0.5 + rng.random() / 2), hint or 0.0)
-            elif isinstance(schedule, PollSchedule):
-                delay = schedule.next_delay(elapsed, progress, hint, queued=queued and trust.trusted(job.provider))
             else:
-                delay = schedule.next_delay(elapsed, progress, hint)
+                delay = schedule.next_delay(elapsed, progress, hint, queued=queued and trust.trusted(job.provider))
             phase = "after error" if errors else getattr(schedule, "phase", "") or "reference"
             phases[phase] = phases.get(phase, 0) + 1
             await asyncio.sleep(delay)

@@ -26,11 +26,12 @@ since submit) plus what the provider documents and what earlier jobs took. Chose
    40 s (the sandbox's own model puts 6 s clips there), and skipping that look cost a
    p95 worse than a 5 s loop's (benchmarks/RESULTS.md, family `by_request`).
    The queue word: a status reply that says the job waits in the provider's queue (xAI
-   `pending`, Pixazo `QUEUED`, XingChaoYiQing `queued`) means it cannot end yet; it is looked
-   at every `QUEUE_RUN_SHARE` of the shortest documented time, and once it runs the documented window counts from its last queued
-   reply (at least `QUEUE_RUN_SHARE` of the shortest documented time after it), so a queue
-   surge pushes the window back instead of making the job look overdue. A provider whose job
-   went from queued straight to done is not believed again (`queue_words`).
+   `pending`, Pixazo `QUEUED`, XingChaoYiQing `queued`) means it cannot end yet. It is taken
+   to run at least `QUEUE_RUN_SHARE` of the shortest documented time once it starts, so it is
+   looked at that often (at least once a minute), and the window then counts from its last
+   queued reply: a queue surge pushes the window back instead of making the job look overdue.
+   A provider whose job went from queued straight to done is not believed again
+   (`queue_words`).
 3. Overdue (past the predicted end or the window): polls stay a few seconds apart while the
    job is late by less than the typical spread, then back off to the documented interval
    (`PollingPrior.interval`) and at most `cap`.
@@ -374,7 +375,6 @@ class PollSchedule:
     _readings: list[tuple[float, float]] = field(default_factory=list)  # (t, %) while running
     _queued_at: float | None = None  # last time the job said it was queued (0 %, or its status word)
     _reports_progress: bool = False
-    _queued_now: bool = False  # the latest reply said queued
 
     def __post_init__(self) -> None:
         if self.policy is None:
@@ -426,9 +426,9 @@ class PollSchedule:
             delay = self.fixed * (1 + 0.1 * (self.rng() - 0.5))
             self.priority, self.phase = ROUTINE, "fixed"
         else:
-            self._note_queued(elapsed, queued)
+            queued_now = self._note_queued(elapsed, queued)
             self._note(elapsed, progress)
-            delay = self._adaptive(elapsed)
+            delay = self._adaptive(elapsed, queued_now)
             spread = min(0.05 * delay, 0.2 * self.scale)
             delay += (self.rng() * 2 - 1) * spread
             delay = min(delay, self.max_wait * self.scale)
@@ -439,10 +439,12 @@ class PollSchedule:
             delay = min(delay, max(0.0, self.deadline - elapsed))
         return delay
 
-    def _note_queued(self, elapsed: float, queued: bool) -> None:
-        self._queued_now = queued and not self._readings
-        if self._queued_now:
+    def _note_queued(self, elapsed: float, queued: bool) -> bool:
+        """Remember a queued reply (one before any running progress figure); True for one."""
+        if queued and not self._readings:
             self._queued_at = elapsed
+            return True
+        return False
 
     def _note(self, elapsed: float, progress: float | None) -> None:
         if progress is None:
@@ -457,7 +459,7 @@ class PollSchedule:
         if not self._readings or progress > self._readings[-1][1]:
             self._readings.append((elapsed, progress))  # first time this figure was seen
 
-    def _adaptive(self, elapsed: float) -> float:
+    def _adaptive(self, elapsed: float, queued_now: bool) -> float:
         scale = self.scale
         if self._readings:
             return self._from_progress(elapsed)
@@ -479,7 +481,7 @@ class PollSchedule:
             step = min(max(QUEUED_STEP_S * scale, 0.25 * elapsed), 2 * self._interval())
             return max(step, min(low - elapsed, self._interval()))
         if self._queued_at is not None:
-            if self._queued_now:
+            if queued_now:
                 return self._queued_no_progress(elapsed, low)
             low, high = self._after_queue(low, high)
         if elapsed < low - MIN_SPACING_S * scale:
