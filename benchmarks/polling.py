@@ -32,6 +32,7 @@ whole-second Retry-After. Latency families (each provider's documented range lo-
     python benchmarks/polling.py --seed 345765,542529     # repeat a recorded run
     python benchmarks/polling.py --phases                 # + adaptive polls per job by schedule rule
     python benchmarks/polling.py --warm                   # measure a burst after one of the family
+    python benchmarks/polling.py --sets 20 --seeds 5      # how often each target line holds
     python benchmarks/polling.py --paired --seed 1 --seeds 40  # compare two versions job by job
     python benchmarks/polling.py --real --scale 0.1       # real HTTP against the sandbox
 """
@@ -62,7 +63,7 @@ from grokvid_nb.adapters import PollingPrior, get_adapter  # noqa: E402
 
 PROVIDERS = ("xai", "apixo", "pixazo", "xingchao", "apiinone")
 FAMILIES = ("uniform", "by_request", "lognormal", "bimodal", "surge", "queued", "stall", "nonlinear")
-ARMS = ("adaptive", "fixed-5s", "reference")
+ARMS: tuple[str, ...] = ("adaptive", "fixed-5s", "reference")
 #: documented completion ranges for a 6 s clip (PROVIDERS.md); XingChaoYiQing by clip length
 DOC_RANGE = {"xai": (20.0, 60.0), "apixo": (40.0, 60.0), "pixazo": (15.0, 110.0),
              "apiinone": (30.0, 60.0), "xingchao6": (120.0, 240.0), "xingchao20": (240.0, 480.0)}
@@ -437,18 +438,59 @@ def _providers(text: str) -> set[str]:
     return names
 
 
+def _seed_set(args: argparse.Namespace, number: int = 0) -> list[int]:
+    """The seeds of run `number` (0: the first; `--sets` draws further ones after it)."""
+    if args.seed and "," in args.seed:
+        first = [int(x) for x in args.seed.split(",")]
+        if number == 0:
+            return first
+        return [first[0] + 10**6 * number + k for k in range(len(first))]
+    if args.seed:
+        return [int(args.seed) + 10**6 * number + k for k in range(args.seeds)]
+    return [random.SystemRandom().randrange(1, 10**6) for _ in range(args.seeds)]
+
+
+def run_sets(args: argparse.Namespace, families: tuple[str, ...]) -> int:
+    """`--sets N`: the same run on N seed sets; how often each target line holds, and the spread
+    of each family's request share (one set's pass is luck when the line is close)."""
+    passed: dict[tuple[str, str], int] = {}
+    worst: dict[tuple[str, str], str] = {}
+    shares: dict[str, list[float]] = {family: [] for family in families}
+    sets = [_seed_set(args, k) for k in range(args.sets)]
+    print(f"simulation: {args.sets} seed sets of {len(sets[0])} seeds x {args.jobs} jobs per provider, "
+          f"families {', '.join(families)}; first set {sets[0]}, last {sets[-1]}")
+    for seeds in sets:
+        for family in families:
+            outcomes: list[Outcome] = []
+            for seed in seeds:
+                outcomes += simulate(family, seed, args.jobs, args.server_limits, args.warm, args.paired)
+            table = summarize(outcomes)
+            shares[family].append(100 * table[("ALL", "adaptive")]["total_polls"]
+                                  / table[("ALL", "fixed-5s")]["total_polls"])
+            for text, ok, figures in targets(table):
+                key = (family, text)
+                passed[key] = passed.get(key, 0) + ok
+                if not ok:
+                    worst.setdefault(key, f"{figures} (seeds {','.join(map(str, seeds))})")
+    print(f"\n{'family':<11}{'share % min/median/max':>24}   target lines held (of {args.sets} sets)")
+    for family in families:
+        low, mid, high = min(shares[family]), statistics.median(shares[family]), max(shares[family])
+        print(f"{family:<11}{low:>10.1f} {mid:>6.1f} {high:>6.1f}")
+        for (fam, text), count in passed.items():
+            if fam == family and count < args.sets:
+                print(f"{'':<35}{count:>3}/{args.sets}  {text}; first miss: {worst[(fam, text)]}")
+    return 0
+
+
 def run_simulation(args: argparse.Namespace) -> int:
     families = FAMILIES if args.family == "all" else tuple(args.family.split(","))
-    if args.seed and "," in args.seed:
-        seeds = [int(x) for x in args.seed.split(",")]
-    elif args.seed:
-        seeds = [int(args.seed) + k for k in range(args.seeds)]
-    else:
-        seeds = [random.SystemRandom().randrange(1, 10**6) for _ in range(args.seeds)]
     REPORTS_PROGRESS.clear()
     REPORTS_PROGRESS.update(_providers(args.progress))
     SHOWS_QUEUE.clear()
     SHOWS_QUEUE.update(_providers(args.queue_words))
+    if args.sets > 1:
+        return run_sets(args, families)
+    seeds = _seed_set(args)
     out = print
     out(f"simulation: {args.jobs} jobs per provider at once, families {', '.join(families)}, "
         f"seeds {seeds}, server limits on {args.server_limits}; progress from "
@@ -547,6 +589,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=20, help="jobs per provider, submitted at once")
     parser.add_argument("--seeds", type=int, default=2, help="fresh random seeds per family")
     parser.add_argument("--seed", help="first seed, or a comma list to repeat a run (default: fresh seeds)")
+    parser.add_argument("--sets", type=int, default=1,
+                        help="repeat on this many seed sets and print how often each target line holds")
     parser.add_argument("--server-limits", choices=("submits", "all"), default="submits",
                         help="which xAI requests the emulated server holds to 1/s and 60/min")
     parser.add_argument("--phases", action="store_true", help="also break the adaptive polls down by rule")
@@ -565,6 +609,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--real", action="store_true", help="real HTTP against the sandbox instead")
     parser.add_argument("--scale", type=float, default=1.0, help="--real only: time scale")
     args = parser.parse_args(argv)
+    if min(args.sets, args.seeds, args.jobs) < 1:
+        parser.error("--sets, --seeds and --jobs must be at least 1")
     return run_real(args) if args.real else run_simulation(args)
 
 
