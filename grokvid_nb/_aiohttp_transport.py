@@ -31,6 +31,7 @@ Rules kept here, because the engine's money and deadline rules depend on them:
 from __future__ import annotations
 
 import asyncio
+import atexit
 import functools
 import ssl
 import weakref
@@ -128,25 +129,54 @@ def _mapped(exc: aiohttp.ClientError) -> httpx.TransportError:
     return error
 
 
-async def _close(connector: aiohttp.BaseConnector) -> None:
-    await connector.close()
+async def _close(pool: _Pool) -> None:
+    # the pool (its sessions too) lives until its connector is closed: a session collected
+    # before that would report itself "Unclosed"
+    await pool.connector.close()
 
 
-def _close_unclosed(connector: aiohttp.BaseConnector, loop: asyncio.AbstractEventLoop) -> None:
+#: set by an exit hook that runs before `weakref.finalize`'s own (see `_hook_exit`)
+_exiting = False
+_exit_hooked = False
+
+
+def _set_exiting() -> None:
+    global _exiting
+    _exiting = True
+
+
+def _hook_exit() -> None:
+    """Register `_set_exiting` after `weakref.finalize`'s exit hook exists (atexit runs hooks
+    last-registered first), so finalizers running at exit know it."""
+    global _exit_hooked
+    if not _exit_hooked:
+        _exit_hooked = True
+        atexit.register(_set_exiting)
+
+
+def _close_unclosed(pool: _Pool, loop: asyncio.AbstractEventLoop) -> None:
     """Close the connections of a transport its owner forgot (garbage collected or still open at
     exit), on their own loop: aiohttp would otherwise report "Unclosed client session" into the
-    notebook."""
-    if connector.closed or loop.is_closed():
+    notebook.
+
+    From another thread the close is only scheduled, except at exit (then a wait of at most 2 s,
+    so exit does not cut it off). The garbage collector runs this in whatever thread it happens
+    to run in, maybe one holding a lock the loop is itself waiting for (the ledger's SQLite
+    write lock, taken on the loop): a wait there stalled both, 2 s per dropped transport, long
+    enough to fail a ledger write on the loop and hold every job."""
+    if pool.connector.closed or loop.is_closed():
         return
     try:
         running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
     except RuntimeError:
         running = None
     if running is loop:
-        loop.create_task(_close(connector))
-    elif loop.is_running():  # the engine's loop thread: wait briefly, so exit does not cut it off
+        loop.create_task(_close(pool))
+    elif loop.is_running():  # the engine's loop thread
         try:
-            asyncio.run_coroutine_threadsafe(_close(connector), loop).result(timeout=2.0)
+            future = asyncio.run_coroutine_threadsafe(_close(pool), loop)
+            if _exiting:
+                future.result(timeout=2.0)
         except Exception:  # a best-effort close, never an error of its own
             pass
 
@@ -191,7 +221,8 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
 
     def _open(self) -> _Pool:
         pool = _Pool(self.max_connections, self.keepalive_s, self._ssl or _default_ssl_context())
-        weakref.finalize(self, _close_unclosed, pool.connector, asyncio.get_running_loop())
+        weakref.finalize(self, _close_unclosed, pool, asyncio.get_running_loop())
+        _hook_exit()
         return pool
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:

@@ -51,8 +51,9 @@ async def fetch_video(http: httpx.AsyncClient, url: str, target: Path, *,
 
     `deadline` is a `time.monotonic()` instant (default: now + `GROKVID_DOWNLOAD_TIMEOUT_S`),
     `max_bytes` the decoded size cap (default `GROKVID_MAX_DOWNLOAD_BYTES`). Raises
-    `DownloadError` for an HTTP error or a body that is not a video, `DeadlineExceededError`,
-    `ReplyTooLargeError` or `UnsafePathError`; in every case no file is left behind.
+    `DownloadError` for an HTTP error, a body that is not a video or a redirect loop,
+    `DeadlineExceededError`, `ReplyTooLargeError` or `UnsafePathError`; in every case no file
+    is left behind.
     """
     if deadline is None:
         deadline = time.monotonic() + download_timeout_s()
@@ -80,4 +81,7 @@ async def fetch_video(http: httpx.AsyncClient, url: str, target: Path, *,
                                         url=url, status_code=status)
     except httpx.TransportError as exc:  # no usable reply, unlike an HTTP error
         raise TransportError(f"download of {url} failed: {type(exc).__name__}: {exc}") from exc
+    except httpx.TooManyRedirects:  # a loop, or a longer chain than httpx follows
+        raise DownloadError(f"download of {url} failed: more than {http.max_redirects} redirects "
+                            "(a redirect loop?); nothing was written", url=url) from None
     return out.size

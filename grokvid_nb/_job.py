@@ -3,8 +3,11 @@
 The runner is safe with money. A submit is retried only when the reply proves no task was
 created (connection refused, 429, 503). When a submit may have reached the provider but its
 reply was lost, the job ends `unknown` and is never resent silently. Status polls retry on
-429, 5xx, timeouts, dropped connections and unreadable bodies, honouring Retry-After.
-Every job has a deadline and ends in a clear state.
+429, 5xx, timeouts and dropped connections, honouring Retry-After; a reply that cannot be read
+(not JSON, over the size cap, a redirect, no status word) is retried too, but a few in a row
+(`UNRECOGNISED_LIMIT`, as for status words outside the vocabulary) end the job `unknown`,
+quoting the last one: never a silent poll until the deadline. Every job has a deadline and
+ends in a clear state.
 """
 
 from __future__ import annotations
@@ -49,7 +52,7 @@ from ._schedule import MemoryKey, PollSchedule, end_ratios, memory, queue_words
 from ._secrets import contains_secret, redact
 from ._submit_rules import SubmitAction, after_failed_submit
 from ._types import JobSnapshot, ResultLink, State, TaskStatus, VideoRequest
-from .adapters._reply import ends_job
+from .adapters._reply import UNRECOGNISED_LIMIT, ends_job
 
 if TYPE_CHECKING:
     from ._inflight import InflightGate
@@ -716,7 +719,9 @@ class Job:
         if self._started_mono is None:
             self._started_mono = start
         hint: float | None = None
+        # `unrecognised`: replies in a row that could not be read or were outside the vocabulary
         errors = not_found = unrecognised = 0
+        last_error = ""  # what the last failed poll got, for the message if the deadline comes
         said_queued = False  # the last status reply's own word said "queued" (not the submit's)
         while True:
             elapsed = time.monotonic() - start
@@ -726,8 +731,9 @@ class Job:
             self._next_check_mono = time.monotonic() + delay
             if not await self._sleep_until(delay):
                 self._finish(State.TIMED_OUT, message=(
-                    f"no result within the deadline of {self.deadline_s:g} s; the task id is kept "
-                    "and gv.resume() can re-attach"))
+                    f"no result within the deadline of {self.deadline_s:g} s"
+                    + (f" (the last status poll got: {last_error})" if errors else "")
+                    + "; the task id is kept and gv.resume() can re-attach"))
                 return
             hint = None
             self.polls += 1
@@ -738,10 +744,19 @@ class Job:
             except RateLimitedError as exc:
                 hint = None if exc.retry_after is None else exc.retry_after * client.time_scale
                 errors += 1
+                last_error = str(exc) + ("" if exc.retry_after is None else f" (Retry-After {exc.retry_after:g} s)")
                 client.limiter.refused_with(hint, POLL)
                 continue
-            except (ProviderServerError, ProviderResponseError, httpx.TransportError, TransportError) as exc:
+            except ProviderResponseError as exc:  # not JSON, too large, a redirect, no status word
                 errors += 1
+                unrecognised += 1
+                last_error = str(exc)
+                if self._after_unreadable(exc, unrecognised):
+                    return
+                continue
+            except (ProviderServerError, httpx.TransportError, TransportError) as exc:
+                errors += 1
+                last_error = str(exc) if isinstance(exc, ProviderError) else f"{type(exc).__name__}: {exc}"
                 log.info("grokvid_nb: status poll of %s failed (%s); retrying", self.provider, exc)
                 continue
             except TaskNotFoundError as exc:
@@ -794,6 +809,22 @@ class Job:
                 self._set(**fields)
             else:
                 client.ledger.update_soon(self.job_id, polls=self.polls)
+
+    def _after_unreadable(self, error: ProviderResponseError, in_a_row: int) -> bool:
+        """Log a status reply that could not be read (not JSON, over the size cap, a redirect,
+        no status word) and end the job `unknown` once `UNRECOGNISED_LIMIT` replies in a row
+        were unreadable or unrecognised (a flaky gateway page now and then is retried; a
+        provider that never answers readably is not polled silently until the deadline)."""
+        said = redact(str(error), self.client.key)
+        log.warning("grokvid_nb: %s task %s: unreadable status reply %d in a row: %s", self.provider,
+                    redact(self.task_id or "", self.client.key), in_a_row, said)
+        if in_a_row < UNRECOGNISED_LIMIT:
+            return False
+        self._finish(State.UNKNOWN, code="unreadable_reply", message=(
+            f"could not read the task's status: {in_a_row} replies in a row were unreadable, the "
+            f"last: {said}. The task id is kept; gv.resume() re-attaches once {self.provider} "
+            "answers normally"))
+        return True
 
     def _after_unrecognised(self, status: TaskStatus, in_a_row: int) -> bool:
         """Log a reply outside the provider's vocabulary and end the job when the rule says so

@@ -137,6 +137,8 @@ class Adapter:
         body = _reply.decode_json(response)
         if response.status_code >= 400:
             raise self.http_error(response, body)
+        if body is None and 300 <= response.status_code < 400:
+            raise _reply.redirect_error(self.name, response)
         if body is None:
             raise ProviderResponseError(self.name, f"expected JSON, got: {self.quote(response)}",
                                         status_code=response.status_code)

@@ -28,8 +28,9 @@ from .._secrets import redact
 from .._types import State, TaskStatus
 
 __all__ = [
-    "quote", "error_details", "decode_json", "http_error", "unexpected", "retry_after",
-    "path_segment", "parse_time", "number", "text", "mapping", "field_list", "url_scheme",
+    "quote", "error_details", "decode_json", "http_error", "unexpected", "redirect_error",
+    "retry_after", "path_segment", "parse_time", "number", "percent", "text", "mapping",
+    "field_list", "url_scheme",
     "UNRECOGNISED_LIMIT", "is_moderation", "word_meaning", "unrecognised_status", "ends_job", "billing_sentence",
 ]
 
@@ -78,10 +79,11 @@ def error_details(body: Any) -> tuple[str | None, str | None]:
 
 
 def decode_json(response: httpx.Response) -> Any:
-    """The reply's JSON body, or None when it is not JSON."""
+    """The reply's JSON body, or None when it is not JSON (nested too deep included: Python's
+    decoder raises RecursionError, not ValueError, past about a thousand levels)."""
     try:
         return response.json()
-    except (json.JSONDecodeError, UnicodeDecodeError, ValueError):
+    except (json.JSONDecodeError, UnicodeDecodeError, ValueError, RecursionError):
         return None
 
 
@@ -116,6 +118,16 @@ def unexpected(provider: str, response: httpx.Response, what: str) -> ProviderRe
         status_code=response.status_code)
 
 
+def redirect_error(provider: str, response: httpx.Response) -> ProviderResponseError:
+    """A `ProviderResponseError` for a 3xx reply without a JSON body: API requests never follow
+    a redirect (the key would go along), so the message names where it pointed."""
+    location = response.headers.get("location")
+    where = f"to {redact(location)[:200]!r}" if location else "with no Location"
+    return ProviderResponseError(
+        provider, f"the reply is a redirect {where}; redirects of API requests are not followed "
+        "(the request carries the API key). Check base_url", status_code=response.status_code)
+
+
 def retry_after(response: httpx.Response) -> float | None:
     """Seconds from a Retry-After header in either form (delta-seconds or HTTP-date)."""
     value = response.headers.get("retry-after")
@@ -138,8 +150,11 @@ def retry_after(response: httpx.Response) -> float | None:
 
 
 def path_segment(task_id: str) -> str:
-    """A provider's task id made safe to put in a URL path (a '/' or '?' cannot escape it)."""
-    return url_quote(str(task_id), safe="")
+    """A provider's task id made safe to put in a URL path: one segment, always (a '/' or '?'
+    cannot escape it, and an id of '.' or '..' is encoded so no URL normalization removes it
+    or climbs out of the status path)."""
+    segment = url_quote(str(task_id), safe="")
+    return segment.replace(".", "%2E") if segment in (".", "..") else segment
 
 
 def parse_time(value: Any) -> datetime | None:
@@ -174,6 +189,13 @@ def number(value: Any) -> float | None:
     except OverflowError:
         return None
     return result if math.isfinite(result) else None
+
+
+def percent(value: Any) -> float | None:
+    """A progress figure: a finite number in [0, 100]; None for anything else (-5, 250, "50%",
+    NaN, true: not a percentage we can believe, shown as "progress not reported")."""
+    result = number(value)
+    return result if result is not None and 0.0 <= result <= 100.0 else None
 
 
 def text(value: Any) -> str | None:

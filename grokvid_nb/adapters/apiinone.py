@@ -27,7 +27,7 @@ import httpx
 from .._secrets import Secret
 from .._types import State, TaskStatus, VideoRequest
 from ._adapter import Adapter
-from ._reply import number, parse_time, path_segment, text
+from ._reply import parse_time, path_segment, percent, text
 from ._spec import ModelSpec, ModeSpec, PollingPrior, Price
 
 _PRICE = Price(per_call=0.048)
@@ -125,7 +125,7 @@ class ApiInOne(Adapter):
         progress = data.get("progress")
         return TaskStatus(
             state=state,
-            progress=number(progress),
+            progress=percent(progress),
             video_urls=urls,
             error_code=text(code),
             error_message=text(message),

@@ -17,7 +17,7 @@ import httpx
 from .._secrets import Secret
 from .._types import MODERATED, State, TaskStatus, VideoRequest
 from ._adapter import Adapter
-from ._reply import field_list, mapping, number, parse_time, path_segment, text
+from ._reply import field_list, mapping, number, parse_time, path_segment, percent, text
 from ._spec import ModelSpec, ModeSpec, PollingPrior, Price
 
 TICKS_PER_USD = 10_000_000_000
@@ -159,7 +159,7 @@ class XAI(Adapter):
         progress = body.get("progress")
         return TaskStatus(
             state=state,
-            progress=number(progress),
+            progress=percent(progress),
             video_urls=urls,
             cost_usd=cost,
             error_code=text(code),
@@ -176,7 +176,7 @@ class XAI(Adapter):
         money = (f"xAI reported a cost of ${cost:.4g} for it" if cost is not None
                  else "xAI reported no cost for it; whether it was charged is unknown")
         return TaskStatus(
-            state=State.FAILED, progress=number(body.get("progress")), cost_usd=cost,
+            state=State.FAILED, progress=percent(body.get("progress")), cost_usd=cost,
             error_code=MODERATED,
             error_message=f"xAI's content moderation blocked the video (status done, no URL, "
                           f"respect_moderation false); {money}",

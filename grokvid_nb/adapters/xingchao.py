@@ -20,7 +20,7 @@ import httpx
 from .._secrets import Secret
 from .._types import State, TaskStatus, VideoRequest
 from ._adapter import Adapter
-from ._reply import field_list, number, parse_time, path_segment, text
+from ._reply import field_list, number, parse_time, path_segment, percent, text
 from ._spec import ModelSpec, ModeSpec, PollingPrior
 
 _RES = ("480p", "720p")
@@ -122,7 +122,7 @@ class XingChao(Adapter):
         progress = body.get("progress")
         return TaskStatus(
             state=state,
-            progress=number(progress),
+            progress=percent(progress),
             video_urls=urls,
             error_code=code,
             error_message=message,

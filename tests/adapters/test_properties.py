@@ -60,6 +60,7 @@ def _check_status(adapter: Any, status: TaskStatus) -> None:
     assert all(isinstance(u, str) and url_scheme(u) in ("http", "https") for u in status.video_urls)
     for number in (status.progress, status.cost_usd, status.video_duration, status.processing_s):
         assert number is None or (isinstance(number, float | int) and math.isfinite(number))
+    assert status.progress is None or 0 <= status.progress <= 100  # a percentage or nothing
     if status.state is State.SUCCEEDED:
         assert status.video_urls and status.unrecognised is None
     if status.unrecognised is not None:

@@ -259,6 +259,9 @@ def hostile() -> Iterator[HostileServer]:
         daemon_threads = True
         block_on_close = False
         allow_reuse_address = True
+        # socketserver's default backlog of 5 drops the SYNs of a burst of connections (the
+        # client retries 1 s later): tests that start several jobs at once would wait for that
+        request_queue_size = 128
 
     tcp = Server(("127.0.0.1", 0), Handler)
     holder["server"] = server = HostileServer("127.0.0.1", tcp.server_address[1], stop)

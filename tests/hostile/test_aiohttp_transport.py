@@ -154,7 +154,7 @@ async def test_bounded_reads_over_the_wire_say_nothing_left_when_refused() -> No
 
 
 _FORGOTTEN = """
-import gc, http.server, sys, threading
+import gc, http.server, sys, threading, time
 import httpx
 from grokvid_nb._aiohttp_transport import AiohttpTransport
 from grokvid_nb._loop import run_sync
@@ -179,7 +179,11 @@ kept = httpx.AsyncClient(transport=AiohttpTransport(max_connections=2))  # still
 print(run_sync(get(dropped)), run_sync(get(kept)))
 connector = dropped._transport._pool.connector
 del dropped
-gc.collect()
+gc.collect()  # the close is scheduled on the engine loop, never waited for here
+for _ in range(200):
+    if connector.closed:
+        break
+    time.sleep(0.01)
 print("dropped closed:", connector.closed)
 """
 
@@ -210,3 +214,46 @@ async def test_a_mapped_error_carries_no_trace_of_the_key(hostile: HostileServer
     error = info.value
     assert error.__cause__ is None and error.__context__ is None
     assert "sk-secret-123" not in repr(error) and "sk-secret-123" not in str(error)
+
+
+def test_dropping_transports_never_waits_for_a_busy_engine_loop() -> None:
+    """The garbage collector runs a dropped transport's finalizer in whatever thread it runs
+    in, maybe one holding a lock the engine loop is itself waiting for (the ledger's SQLite
+    write lock). The finalizer only schedules the close: it used to wait up to 2 s per
+    transport for the loop, and a convoy of them held the lock past the ledger's 30 s busy
+    timeout, failing a submit with "locked for too long" and freezing every job meanwhile."""
+    import gc
+    import threading
+    import weakref
+
+    from grokvid_nb import _loop
+
+    async def opened(count: int) -> list[AiohttpTransport]:
+        transports = [AiohttpTransport(max_connections=2) for _ in range(count)]
+        for transport in transports:
+            transport._pool = transport._open()
+        return transports
+
+    transports = _loop.run_sync(opened(5))
+    connectors = [t._pool.connector for t in transports]  # type: ignore[union-attr]
+    refs = [weakref.ref(t) for t in transports]
+    held, seen = threading.Event(), {}
+
+    async def wait_for_the_lock() -> None:  # as a blocking SQLite busy-wait on the loop would
+        held.set()
+        seen["released"] = release.wait(8.0)  # a hang guard: the release takes milliseconds
+
+    release = threading.Event()
+    busy = _loop.run_coroutine(wait_for_the_lock())
+    assert held.wait(5)
+    del transports
+    gc.collect()  # the finalizers run here, in this thread, while the loop waits on it
+    release.set()
+    busy.result(10)
+    assert seen["released"] is True, "dropping the transports waited for the blocked loop"
+    assert all(ref() is None for ref in refs)
+    for _ in range(200):  # and the loop closes them once it is free
+        if all(c.closed for c in connectors):
+            break
+        time.sleep(0.01)
+    assert all(c.closed for c in connectors)

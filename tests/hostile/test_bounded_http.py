@@ -4,6 +4,7 @@ stop gzip bombs and endless bodies early with little memory, and odd encodings a
 from __future__ import annotations
 
 import asyncio
+import functools
 import gc
 import gzip
 import inspect
@@ -12,6 +13,7 @@ import json
 import time
 import tracemalloc
 import weakref
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -156,6 +158,34 @@ async def test_gzip_bomb_stops_at_the_cap_with_little_memory(hostile: HostileSer
     assert info.value.limit == CAP and info.value.status_code == 200
     assert str(info.value).startswith(f"hostile HTTP 200: reply larger than the cap of {CAP} bytes "
                                       f"(more than {CAP} bytes after decoding {encoding})")
+
+
+@functools.lru_cache(maxsize=1)
+def _deflate_bombs() -> dict[str, tuple[bytes, str]]:
+    """16 MiB of zeros as real deflate bodies (not gzip bytes under a deflate label): the
+    zlib-wrapped form RFC 9110 means, the raw form some servers send, and a gzip bomb gzipped
+    again (`Content-Encoding: gzip, gzip`)."""
+    zeros = bytes(16 * MiB)
+    raw = zlib.compressobj(9, zlib.DEFLATED, -15)
+    return {"zlib-deflate": (zlib.compress(zeros, 9), "deflate"),
+            "raw-deflate": (raw.compress(zeros) + raw.flush(), "deflate"),
+            "gzip-of-gzip": (gzip.compress(gzip_bomb_bytes(1024)), "gzip, gzip")}
+
+
+@pytest.mark.parametrize("kind", ["zlib-deflate", "raw-deflate", "gzip-of-gzip"])
+async def test_deflate_and_nested_bombs_stop_at_the_cap_with_little_memory(hostile: HostileServer,
+                                                                           kind: str) -> None:
+    body, encoding = _deflate_bombs()[kind]
+    url = hostile.route("/poll", reply(body, headers={"Content-Encoding": encoding}))
+    tracemalloc.start()
+    try:
+        with pytest.raises(ReplyTooLargeError) as info:
+            await _read(url, max_bytes=CAP)
+        _now, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 12 * MiB  # the inflated 16 MiB (1 GiB for the nested one) never exists at once
+    assert f"more than {CAP} bytes after decoding {encoding}" in str(info.value)
 
 
 async def test_download_of_a_bomb_leaves_no_file(hostile: HostileServer, tmp_path: Path) -> None:

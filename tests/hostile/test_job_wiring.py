@@ -69,7 +69,10 @@ def test_gzip_bomb_poll_reply_is_capped(hostile: HostileServer) -> None:
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
-    assert res.status is gv.State.TIMED_OUT and res.polls >= 1
+    # each bomb stops at the cap; three unreadable replies in a row end the job (not a silent
+    # poll to the deadline), saying what came back and keeping the task id
+    assert (res.status, res.error_code, res.task_id, res.polls) == (gv.State.UNKNOWN, "unreadable_reply", "task-1", 3)
+    assert "reply larger than the cap of 1048576 bytes" in (res.error_message or "")
     assert peak < 50 * (1 << 20)
 
 
