@@ -39,7 +39,11 @@ def test_xai_limit_holds_submits_of_every_job_of_the_account(monkeypatch: pytest
     submits = [t for method, t in stamps if method == "POST"]
     assert len(submits) == 6
     gaps = [b - a for a, b in zip(submits, submits[1:])]
-    assert min(gaps) >= 0.15, gaps
+    # the stamps are taken in the handler, some scheduling after each grant: one late stamp
+    # shortens one gap and lengthens the next, so the span is what holds (5 gaps of 0.2 s);
+    # without one shared limiter the six would arrive within milliseconds of each other
+    assert submits[-1] - submits[0] >= 0.85, gaps
+    assert min(gaps) >= 0.05, gaps
 
 
 def test_a_refused_poll_puts_polls_under_the_limit_and_retry_after_is_scaled(
