@@ -28,7 +28,7 @@ from .._secrets import redact
 from .._types import State, TaskStatus
 
 __all__ = [
-    "quote", "error_details", "decode_json", "http_error", "unexpected", "redirect_error",
+    "quote", "clip_text", "MAX_TEXT_CHARS", "error_details", "decode_json", "http_error", "unexpected", "redirect_error",
     "retry_after", "path_segment", "parse_time", "number", "percent", "text", "mapping",
     "field_list", "url_scheme",
     "UNRECOGNISED_LIMIT", "is_moderation", "word_meaning", "unrecognised_status", "ends_job", "billing_sentence",
@@ -60,8 +60,27 @@ def quote(response: httpx.Response, limit: int = 300) -> str:
     return body or "<empty body>"
 
 
+#: longest provider text (an error message, a code, a status word) kept from a reply; the
+#: reply itself may be up to the size cap, and this text reaches the ledger, tables and HTML
+MAX_TEXT_CHARS = 2000
+
+
+def clip_text(value: str, limit: int = MAX_TEXT_CHARS) -> str:
+    """`value` cut to about `limit` characters, at a space and with a note of what was left out.
+
+    Cut only between words: a word cut in half could be the start of an API key the provider
+    echoed, which the engine's redaction (by the whole key) would then miss. Text with no space
+    in its first `limit` characters is not shown at all (nor is the rest: it starts mid-word)."""
+    if len(value) <= limit:
+        return value
+    cut = max(value.rfind(space, 0, limit + 1) for space in " \n\t\r")
+    if cut <= 0:
+        return f"<{len(value)} characters without a space, not shown>"
+    return f"{value[:cut]} ... ({len(value) - cut} more characters)"
+
+
 def _as_text(value: Any) -> str | None:
-    return None if value is None else str(value)
+    return None if value is None else clip_text(str(value))
 
 
 def error_details(body: Any) -> tuple[str | None, str | None]:
@@ -199,10 +218,11 @@ def percent(value: Any) -> float | None:
 
 
 def text(value: Any) -> str | None:
-    """A reply field as text for messages and codes; None when absent or empty."""
+    """A reply field as text for messages and codes, at most about `MAX_TEXT_CHARS` (`clip_text`);
+    None when absent or empty."""
     if value is None or value == "":
         return None
-    return value if isinstance(value, str) else json.dumps(value, default=str)
+    return clip_text(value if isinstance(value, str) else json.dumps(value, default=str))
 
 
 def mapping(value: Any) -> dict[str, Any]:

@@ -7,8 +7,11 @@ import pytest
 
 from grokvid_nb._types import State, TaskStatus
 from grokvid_nb.adapters._reply import (
+    MAX_TEXT_CHARS,
     UNRECOGNISED_LIMIT,
+    clip_text,
     ends_job,
+    error_details,
     is_moderation,
     unrecognised_status,
     word_meaning,
@@ -60,3 +63,31 @@ def test_unrecognised_status_quotes_redacts_and_answers_the_money_question():
 ])
 def test_is_moderation(code, message, moderated):
     assert is_moderation(code, message) is moderated
+
+
+KEY = "xai-SECRETSECRETSECRET0123456789"
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("short msg", "short msg"),
+    ("a" * 10, "a" * 10),  # at the limit: unchanged
+    ("word " * 3, "word word ... (6 more characters)"),  # cut at the last space within the limit
+    ("line\nnextline", "line ... (9 more characters)"),  # any whitespace is a place to cut
+    ("x" * 11, "<11 characters without a space, not shown>"),
+    ("abcdefgh " + KEY, "abcdefgh ... (33 more characters)"),  # a key across the limit is left out whole
+])
+def test_clip_text_cuts_between_words_only(value, expected):
+    assert clip_text(value, limit=10) == expected
+
+
+def test_every_reply_text_is_clipped(reply):
+    from grokvid_nb.adapters import get_adapter
+
+    huge = "blocked " * 50_000  # 400 kB of error message, well under the reply's size cap
+    body = {"code": 200, "data": {"state": "failed", "failCode": "x" * 5000, "failMsg": huge}}
+    status = get_adapter("apixo").parse_poll(reply(200, body))
+    assert status.state is State.FAILED
+    assert len(status.error_message or "") <= MAX_TEXT_CHARS + 200
+    assert status.error_message.endswith("more characters)")
+    assert status.error_code == "<5000 characters without a space, not shown>"
+    assert error_details({"error": {"message": huge, "code": "c"}})[1].endswith("more characters)")
