@@ -136,7 +136,10 @@ async def compare_async(prompt: str, providers: ProvidersSpec = None, repeats: i
 def summarize(df: "pd.DataFrame") -> "pd.DataFrame":
     """Per provider and model: `n` jobs run (skipped rows are counted in `skipped` instead),
     `succeeded`, `success_rate`, `median_latency_s` and `p95_latency_s` (successful jobs),
-    `mean_cost_usd` (per job), `cost_per_video_s` (USD per second of video), `cost_source`,
+    `mean_cost_usd` (per job, over the jobs whose cost is known: an unknown cost is left out,
+    never counted as zero; a video of unknown cost makes `cost_source` list "unknown"),
+    `cost_per_video_s` (USD per second of video made: the succeeded jobs' known costs over
+    their seconds; unknown when no video was made), `cost_source`,
     `reused` (rows that reused an earlier job) and `spent_usd` (what the table's calls paid:
     reused rows 0.0). A job shown by several rows (tables of two runs concatenated, a sweep
     whose grid points ask the same request) counts once."""
@@ -160,13 +163,17 @@ def _source_for(row: Mapping[str, Any], embed: bool | None) -> tuple[str | None,
     if source.src is None and source.expired:  # "" (not None): never fall back to the dead URL
         return "", source.note
     if not live and source.src == shown.video_url and not display.browser_can_load(source.src):
-        return None, "this URL cannot be loaded by a browser (in-process sandbox) and its job is gone"
+        if display.safe_video_src(source.src) is None:  # not a URL we play: the cell refuses it
+            return None, None
+        # "" as above: a player on a URL no browser can fetch would only show a dead frame
+        return "", "this URL cannot be loaded by a browser (in-process sandbox) and its job is gone"
     return source.src, source.note
 
 
 def gallery(df: "pd.DataFrame", *, columns: int = 3, embed: bool | None = None) -> Gallery:
     """The videos of a `compare()` table side by side, captioned with provider, model, shape,
-    latency and cost; failed and skipped rows show why. Returns an object that displays as
+    latency and cost; failed and skipped rows show why, and so does a succeeded row with
+    nothing a browser can play (its URL expired or unloadable and no kept copy). Returns an object that displays as
     HTML in a notebook (`.html` holds the markup). Sandbox clips (which a browser cannot
     fetch) are downloaded and inlined; `embed=True` inlines every video, `False` none."""
     cells = []
@@ -182,7 +189,10 @@ def gallery(df: "pd.DataFrame", *, columns: int = 3, embed: bool | None = None) 
 
 def plot(df: "pd.DataFrame", title: str | None = None) -> "Figure":
     """Latency (x) against cost per video (y) of the successful jobs, labelled by provider.
-    A matplotlib `Figure` built without pyplot (safe under Agg and in notebooks)."""
+    A matplotlib `Figure` built without pyplot (safe under Agg and in notebooks). A job of
+    unknown cost is an `x` at 0, labelled so; with no successful job the figure is drawn
+    empty and says so ("no succeeded jobs to plot"), it does not raise. Text is never read
+    as mathtext: a `$` in the title or a name shows as typed."""
     return latency_cost_figure(rows_of(df), title)
 
 

@@ -120,7 +120,8 @@ def make_row(*, provider: str, model: str | None, mode: str | None,
             video_url=result.video_url, error=_error(result.error_code, result.error_message),
             task_id=result.task_id, queue_s=result.queue_s, generation_s=result.generation_s,
             video_duration=result.video_duration,
-            cost_per_video_s=_per_second(result.cost_usd, result.video_duration),
+            # a failed job made no video (its video_duration is the length asked for)
+            cost_per_video_s=_per_second(result.cost_usd, result.video_duration) if result.ok else None,
             reused=bool(result.reused or reused), job_id=result.job_id,
             url_expires_at=result.url_expires_at, url_gone_at=result.url_gone_at,
             url_status=url_status(bool(result.video_urls), result.url_expires_at, result.url_gone_at),
@@ -230,8 +231,10 @@ def _spent(rows: "pd.DataFrame") -> float | None:
 
 def summarize_table(df: "pd.DataFrame") -> "pd.DataFrame":
     """Per provider and model: jobs run (`n`, skipped rows not counted), successes, success
-    rate, median and p95 latency of the successful jobs, mean known cost, cost per second of
-    video (total known cost / total seconds of those videos), where the costs came from,
+    rate, median and p95 latency of the successful jobs, mean known cost (a job of unknown cost
+    is left out, never counted as zero), cost per second of video (the known costs
+    of the succeeded jobs / the seconds of their videos; unknown when no video was made), where
+    the costs came from,
     `reused` (rows that reused an earlier job from the ledger) and `spent_usd` (what the calls
     that made the table paid: reused rows count 0.0; unknown when a new job's cost is).
     Each job counts once, however many rows show it."""
@@ -247,7 +250,9 @@ def summarize_table(df: "pd.DataFrame") -> "pd.DataFrame":
         latency = pd.to_numeric(ok.get("latency_s"), errors="coerce").dropna() if len(ok) else pd.Series(dtype=float)
         costs = pd.to_numeric(ran.get("cost_usd"), errors="coerce") if len(ran) else pd.Series(dtype=float)
         seconds = pd.to_numeric(ran.get("video_duration"), errors="coerce") if len(ran) else pd.Series(dtype=float)
-        both = costs.notna() & seconds.notna() & (seconds > 0)
+        # seconds of video made: a failed row's duration is only what was asked for
+        made = (ran["status"] == "succeeded") if len(ran) else pd.Series(dtype=bool)
+        both = costs.notna() & seconds.notna() & (seconds > 0) & made
         sources = sorted({str(s) for s in ran.get("cost_source", pd.Series(dtype=object)).dropna()})
         reused = [_truthy(v) for v in group["reused"]] if "reused" in group.columns else []
         rows.append({

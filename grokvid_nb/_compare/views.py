@@ -70,6 +70,9 @@ def cell_from_row(row: Mapping[str, Any], src: str | None = None, source_note: s
 def _cell_html(cell: GalleryCell, width: int) -> str:
     if cell.status == "succeeded" and cell.src:
         return display.video_html(cell.src, cell.caption, note=cell.note, max_width=width)
+    if cell.status == "succeeded":  # a video was made, but there is nothing here to play
+        return display.error_html(cell.provider, cell.model, "succeeded · no video to show", None,
+                                  cell.note or "the row has no video URL")
     message = cell.error or cell.note or ("still running" if cell.status in ("queued", "running") else None)
     return display.error_html(cell.provider, cell.model, cell.status, None, message)
 
@@ -162,10 +165,14 @@ def latency_cost_figure(rows: Iterable[Mapping[str, Any]], title: str | None = N
     ax.set_xlabel("latency (s)")
     ax.set_ylabel("cost per video (USD)")
     n = sum(len(p["x"]) + len(p["ux"]) for p in groups.values())
-    ax.set_title(title or f"latency vs cost ({n} succeeded job{'s' if n != 1 else ''})")
+    # parse_math off: a "$" in a title, provider or model name is text, not mathtext (which
+    # would italicise "$5 and $6" or fail to draw "$\\x" at all)
+    ax.set_title(title or f"latency vs cost ({n} succeeded job{'s' if n != 1 else ''})", parse_math=False)
     ax.grid(True, alpha=0.3)
     if groups:
-        fig.legend(fontsize=8, loc="outside lower center", ncols=2, frameon=False)
+        legend = fig.legend(fontsize=8, loc="outside lower center", ncols=2, frameon=False)
+        for text in legend.get_texts():
+            text.set_parse_math(False)
     else:
         ax.text(0.5, 0.5, "no succeeded jobs to plot", ha="center", va="center", transform=ax.transAxes)
     top = ax.get_ylim()[1]
