@@ -262,7 +262,8 @@ class VideoForm(widgets.VBox):
         if model is not None:
             self.model.options = tuple(self.adapter.models)
             self.model.value = self.adapter.model_spec(model).name
-        if mode is not None:
+        if mode is not None:  # refused like any parameter, never silently replaced by another
+            mode = self.adapter.mode_spec(self.model.value or None, mode).mode
             self.mode.options = (mode,)
             self.mode.value = mode
         self._sync()
