@@ -86,11 +86,8 @@ def evaluate(config: dict[str, float], families: tuple[str, ...], seeds: tuple[i
     apply(config)
     result: dict[str, Any] = {}
     for family in families:
-        outcomes = []
-        for seed in seeds:
-            outcomes += polling.simulate(family, seed, jobs, "submits")
-        table = polling.summarize(outcomes)
-        share = 100 * table[("ALL", "adaptive")]["total_polls"] / table[("ALL", "fixed-5s")]["total_polls"]
+        table = polling.summarize(polling.simulate_family(family, seeds, jobs))
+        share = 100 * polling.request_share(table)
         missed = [text for text, ok, _ in polling.targets(table)
                   if not ok and not text.startswith(("xingchao:", "status requests"))]
         result[family] = {"share": share, "missed": missed}

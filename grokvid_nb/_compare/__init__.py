@@ -173,8 +173,8 @@ def _source_for(row: Mapping[str, Any], embed: bool | None) -> tuple[str | None,
 def gallery(df: "pd.DataFrame", *, columns: int = 3, embed: bool | None = None) -> Gallery:
     """The videos of a `compare()` table side by side, captioned with provider, model, shape,
     latency and cost; failed and skipped rows show why, and so does a succeeded row with
-    nothing a browser can play (its URL expired or unloadable and no kept copy). Returns an object that displays as
-    HTML in a notebook (`.html` holds the markup). Sandbox clips (which a browser cannot
+    nothing a browser can play (its URL expired or unloadable and no kept copy). Returns an
+    object that displays as HTML in a notebook (`.html` holds the markup). Sandbox clips (which a browser cannot
     fetch) are downloaded and inlined; `embed=True` inlines every video, `False` none."""
     cells = []
     for row in rows_of(df):

@@ -246,13 +246,13 @@ def summarize_table(df: "pd.DataFrame") -> "pd.DataFrame":
     rows: list[dict[str, Any]] = []
     for (provider, model), group in df.groupby(["provider", "model"], sort=False, dropna=False):
         ran = _one_row_per_job(group[group["status"] != "skipped"])
-        ok = ran[ran["status"] == "succeeded"]
+        succeeded = ran["status"] == "succeeded"
+        ok = ran[succeeded]
         latency = pd.to_numeric(ok.get("latency_s"), errors="coerce").dropna() if len(ok) else pd.Series(dtype=float)
         costs = pd.to_numeric(ran.get("cost_usd"), errors="coerce") if len(ran) else pd.Series(dtype=float)
         seconds = pd.to_numeric(ran.get("video_duration"), errors="coerce") if len(ran) else pd.Series(dtype=float)
         # seconds of video made: a failed row's duration is only what was asked for
-        made = (ran["status"] == "succeeded") if len(ran) else pd.Series(dtype=bool)
-        both = costs.notna() & seconds.notna() & (seconds > 0) & made
+        both = costs.notna() & seconds.notna() & (seconds > 0) & succeeded
         sources = sorted({str(s) for s in ran.get("cost_source", pd.Series(dtype=object)).dropna()})
         reused = [_truthy(v) for v in group["reused"]] if "reused" in group.columns else []
         rows.append({
