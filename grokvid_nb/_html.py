@@ -26,7 +26,8 @@ __all__ = [
     "EMBED_MAX_BYTES", "STATE_COLORS", "VideoSource", "browser_can_load", "caption_text",
     "clean", "data_uri", "error_html", "esc", "format_cost", "format_seconds", "history_html",
     "job_html", "job_text", "result_html", "result_text", "safe_video_src", "video_html",
-    "NO_MATH", "PROVIDER_COLORS", "grid_html", "next_check_text", "no_math", "provider_color",
+    "NO_MATH", "PROVIDER_COLORS", "GRID_GAP_PX", "GRID_MIN_COLUMN_PX", "grid_columns", "grid_html",
+    "next_check_text", "no_math", "provider_color",
 ]
 
 #: Largest local file inlined as a data URI (bigger ones keep the provider's URL).
@@ -414,9 +415,24 @@ def history_html(results: Iterable[ResultData]) -> str:
 
 
 # ---- several jobs at once ---------------------------------------------------------------
+#: narrowest column of a grid of cards or videos: below it a grid has fewer columns
+GRID_MIN_COLUMN_PX = 160
+GRID_GAP_PX = 8
+
+
+def grid_columns(columns: int) -> str:
+    """CSS `grid-template-columns`: `columns` equal columns, or fewer where each would be
+    narrower than `GRID_MIN_COLUMN_PX` (a narrow notebook: a card squeezed to a word per line,
+    its words spilling over its border), and one column never wider than the output."""
+    n = max(1, int(columns))
+    # a hair (1 px) under the exact share, so rounding never drops a column at full width
+    share = f"calc((100% - {(n - 1) * GRID_GAP_PX}px) / {n} - 1px)"
+    return f"repeat(auto-fill,minmax(min(100%,max({GRID_MIN_COLUMN_PX}px,{share})),1fr))"
+
+
 def grid_html(cells: Iterable[str], *, columns: int = 2, title: str = "") -> str:
     """Already-built cards/videos (`job_html`, `result_html`, ...) side by side in a grid."""
     items = "".join(f'<div class="grokvid-grid-cell" style="min-width:0">{cell}</div>' for cell in cells)
     heading = f'<div style="{_FONT};{_MUTED}">{esc(title)}</div>' if title else ""
-    return (f'<div class="grokvid-grid {NO_MATH}">{heading}<div style="display:grid;gap:8px;'
-            f'grid-template-columns:repeat({max(1, int(columns))},minmax(0,1fr))">{items}</div></div>')
+    return (f'<div class="grokvid-grid {NO_MATH}">{heading}<div style="display:grid;gap:{GRID_GAP_PX}px;'
+            f'grid-template-columns:{grid_columns(columns)}">{items}</div></div>')

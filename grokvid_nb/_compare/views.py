@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .. import display
-from .._html import NO_MATH, provider_color
+from .._html import GRID_GAP_PX, NO_MATH, grid_columns, provider_color
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -82,11 +82,10 @@ def gallery_html(cells: Sequence[GalleryCell], columns: int = 3, width: int = 32
     http(s) and data:video sources played (`display.video_html`)."""
     if not cells:
         return f'<div class="grokvid-gallery {NO_MATH}">No rows to show.</div>'
-    columns = max(1, int(columns))
     items = "".join(f'<div class="grokvid-gallery-cell" style="min-width:0">{_cell_html(c, width)}</div>'
                     for c in cells)
-    return (f'<div class="grokvid-gallery {NO_MATH}" style="display:grid;gap:8px;'
-            f'grid-template-columns:repeat({columns},minmax(0,1fr))">{items}</div>')
+    return (f'<div class="grokvid-gallery {NO_MATH}" style="display:grid;gap:{GRID_GAP_PX}px;'
+            f'grid-template-columns:{grid_columns(columns)}">{items}</div>')
 
 
 @dataclass(frozen=True)

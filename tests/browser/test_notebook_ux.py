@@ -151,6 +151,50 @@ def test_no_math_tables_fit_and_dark_theme_contrast(jupyter_lab: JupyterLab, nar
     assert not tab.blocked, tab.diagnostics()
 
 
+GALLERY_CELLS = [
+    SETUP,
+    "import pandas as pd\n"
+    "saved = pd.DataFrame([dict(provider='pixazo', model='grok-imagine-video', status='succeeded', latency_s=2.0,"
+    " video_url=None, job_id='gone-1'), dict(provider='xai', model='grok-imagine-video', status='failed',"
+    " error='moderated: costs $5 and $6', job_id='gone-2'), dict(provider='apixo', model='grok-video',"
+    " status='failed', error='timed out', job_id='gone-3')])\n"
+    "gv.gallery(saved)",
+]
+#: each gallery cell's width, and whether any text spills out of its card
+GALLERY_LAYOUT = """() => Array.from(document.querySelectorAll('.jp-NotebookPanel .grokvid-gallery-cell')).map(c => ({
+    width: c.getBoundingClientRect().width, top: Math.round(c.getBoundingClientRect().top),
+    spills: Array.from(c.querySelectorAll('.grokvid-error, .grokvid-error *')).some(e => e.scrollWidth > e.clientWidth + 1)
+}))"""
+
+
+@pytest.mark.longrun  # ~20 s: in the longrun pass, which CI runs too
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize("viewport, columns", [(1280, 3), (560, 1)])
+def test_gallery_columns_follow_the_width(viewport: int, columns: int, chromium: Any, jupyter_lab: JupyterLab,
+                                          tmp_path: Path) -> None:
+    """Three columns where they fit; at a narrow width fewer, never a card squeezed to a word
+    per line with its words spilling over the border (the file browser stays open here)."""
+    for tab in open_tab(chromium, jupyter_lab, tmp_path, viewport={"width": viewport, "height": 1400}):
+        name = f"ux_gallery_{viewport}.ipynb"
+        write_notebook(jupyter_lab.root, name, GALLERY_CELLS)
+        open_notebook(tab, jupyter_lab, name)
+        run_all(tab)
+        cells = tab.page.evaluate(GALLERY_LAYOUT)
+        assert len(cells) == 3, cells
+        assert len({c["top"] for c in cells[:columns]}) == 1, cells  # the first row holds `columns`
+        assert len({c["top"] for c in cells}) == (3 + columns - 1) // columns, cells
+        assert all(c["width"] >= 150 for c in cells), cells
+        assert not any(c["spills"] for c in cells), cells
+        out = artifact_dir("jupyterlab-ux-gallery")
+        tab.page.screenshot(path=str(out / f"light-{viewport}.png"))
+        try:
+            set_theme(tab, "dark")
+            tab.page.screenshot(path=str(out / f"dark-{viewport}.png"))
+        finally:
+            set_theme(tab, "light")
+        assert not tab.blocked, tab.diagnostics()
+
+
 SLOW_JOB = ('job = gv.generate("a slow lakeside [sandbox:latency=500]", provider="apixo", duration=6)\n'
             "job")
 

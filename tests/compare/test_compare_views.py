@@ -69,7 +69,9 @@ def test_gallery_escapes_and_refuses_bad_sources() -> None:
 def test_gallery_html_is_pure_and_gridded() -> None:
     cells = [GalleryCell("xai", "m", "succeeded", "https://cdn.example/a.mp4", "cap \"q\"")]
     assert gallery_html(cells, columns=2) == gallery_html(cells, columns=2)
-    assert "repeat(2," in gallery_html(cells, columns=2)
+    # at most two columns (each a share of the width), fewer where a share would be too narrow
+    assert "grid-template-columns:repeat(auto-fill,minmax(min(100%,max(160px,calc((100% - 8px) / 2 - 1px))),1fr))" \
+        in gallery_html(cells, columns=2)
     assert "cap &quot;q&quot;" in gallery_html(cells)
     assert "No rows" in gallery_html([])
 
